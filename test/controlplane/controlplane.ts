@@ -13,7 +13,7 @@
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, openSync, readFileSync, statSync } from "node:fs";
-import { copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { request } from "node:https";
 import { createServer } from "node:net";
 import { homedir } from "node:os";
@@ -253,10 +253,9 @@ export async function ensureBinaries(
     ],
     { cwd: src, env, onLine: progress },
   );
-  // The etcd server module's main package is the module root, so go names the binary `v3`.
+  // etcd's main package is the root of module go.etcd.io/etcd/server/v3, so go names it `server`.
   await rm(bins.etcd, { force: true });
-  await copyFile(join(dir, "v3"), bins.etcd);
-  await rm(join(dir, "v3"), { force: true });
+  await rename(join(dir, "server"), bins.etcd);
   await run("go", ["build", "-trimpath", "-o", bins.certs, "./certs"], { cwd: src, env });
   const seconds = Math.round((Date.now() - started) / 1000);
   const sizes = Object.fromEntries(
