@@ -92,6 +92,20 @@ export class TransportError extends KubekitError {
 }
 
 /**
+ * A response (or a watch event) that is not what the API promises: malformed JSON, a body cut off
+ * in the middle, an event without a type. `excerpt` holds at most a few hundred bytes of it.
+ */
+export class DecodeError extends KubekitError {
+  static override readonly brand: string = "DecodeError";
+  readonly excerpt: string | undefined;
+
+  constructor(message: string, options?: { excerpt?: string; cause?: unknown }) {
+    super(message, { code: "ERR_KUBEKIT_DECODE", cause: options?.cause });
+    this.excerpt = options?.excerpt;
+  }
+}
+
+/**
  * The API server answered with a failure. `status` is the server's `Status` object; when the body
  * was not a Status (a proxy's HTML page, an empty body), one is synthesised from the HTTP code and
  * `body` holds a short excerpt of what came back.

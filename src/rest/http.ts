@@ -1,0 +1,132 @@
+/**
+ * The one dispatch primitive every request goes through, and the interceptor shape composed
+ * around it (in the style of undici: an interceptor takes the next dispatch and returns a new one).
+ */
+import { createGunzip } from "node:zlib";
+
+/** Header values; an array sends the header once per value (e.g. one `Impersonate-Group` each). */
+export type HeaderMap = Record<string, string | string[]>;
+
+export interface HttpRequest {
+  method: string;
+  /** Path and query string, relative to the server URL (a server path prefix is added by the transport). */
+  path: string;
+  /** Lower-case header names. Interceptors add to a copy, never mutate the caller's object. */
+  headers: HeaderMap;
+  body?: string | Uint8Array;
+  signal?: AbortSignal;
+  /**
+   * A streaming response (watch, log follow): no overall deadline applies, only stall detection
+   * by the caller.
+   */
+  stream?: boolean;
+}
+
+export interface HttpResponse {
+  status: number;
+  /** Lower-case header names, as undici gives them. */
+  headers: Record<string, string | string[] | undefined>;
+  body: ResponseBody;
+}
+
+/**
+ * A response body: iterate it for streams, or read it whole. Exactly one of these may be used;
+ * `dump()` discards it so the connection can be reused. Breaking out of an iteration closes it.
+ */
+export interface ResponseBody extends AsyncIterable<Uint8Array> {
+  bytes(): Promise<Buffer>;
+  text(): Promise<string>;
+  dump(): Promise<void>;
+}
+
+export type Dispatch = (request: HttpRequest) => Promise<HttpResponse>;
+export type Interceptor = (next: Dispatch) => Dispatch;
+
+/** Composes interceptors so that the first in the list is the outermost. */
+export function compose(base: Dispatch, interceptors: readonly Interceptor[]): Dispatch {
+  let d = base;
+  for (let i = interceptors.length - 1; i >= 0; i--) d = interceptors[i]!(d);
+  return d;
+}
+
+export function headerValue(headers: HttpResponse["headers"], name: string): string | undefined {
+  const v = headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+export function headerValues(headers: HttpResponse["headers"], name: string): string[] {
+  const v = headers[name];
+  return v === undefined ? [] : Array.isArray(v) ? v : [v];
+}
+
+/** Collects an async iterable of chunks into one buffer. */
+export async function readAll(source: AsyncIterable<Uint8Array>): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of source) {
+    const b = Buffer.isBuffer(chunk)
+      ? chunk
+      : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    parts.push(b);
+    size += b.length;
+  }
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts, size);
+}
+
+/** The source's own fast paths (undici's body has them), used when nothing is transformed. */
+interface NativeBody extends AsyncIterable<Uint8Array> {
+  bytes?(): Promise<Uint8Array>;
+  text?(): Promise<string>;
+  dump?(): Promise<void>;
+  destroy?(err?: Error): void;
+}
+
+/** Wraps an undici body, gunzipping it when the server compressed it. */
+export function responseBody(source: NativeBody, encoding: string | undefined): ResponseBody {
+  if (encoding === "gzip") {
+    const gunzip = createGunzip();
+    const piped = (async function* () {
+      const input = (async () => {
+        try {
+          for await (const chunk of source) {
+            if (!gunzip.write(chunk)) await new Promise((r) => gunzip.once("drain", r));
+          }
+          gunzip.end();
+        } catch (e) {
+          gunzip.destroy(e as Error);
+        }
+      })();
+      try {
+        for await (const chunk of gunzip) yield chunk as Buffer;
+        await input;
+      } finally {
+        source.destroy?.();
+        gunzip.destroy();
+      }
+    })();
+    return {
+      [Symbol.asyncIterator]: () => piped[Symbol.asyncIterator](),
+      bytes: () => readAll(piped),
+      text: async () => (await readAll(piped)).toString("utf8"),
+      dump: async () => {
+        source.destroy?.();
+        await piped.return(undefined);
+      },
+    };
+  }
+  return {
+    [Symbol.asyncIterator]: () => source[Symbol.asyncIterator](),
+    bytes: async () => {
+      if (source.bytes) {
+        const u = await source.bytes();
+        return Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+      }
+      return readAll(source);
+    },
+    text: async () => (source.text ? source.text() : (await readAll(source)).toString("utf8")),
+    dump: async () => {
+      if (source.dump) await source.dump();
+      else for await (const _ of source);
+    },
+  };
+}
