@@ -92,6 +92,20 @@ export class TransportError extends KubekitError {
 }
 
 /**
+ * A request that did not finish within its `timeoutMs`, or a watch that received nothing for
+ * longer than its stall timeout. The connection was closed.
+ */
+export class TimeoutError extends KubekitError {
+  static override readonly brand: string = "TimeoutError";
+  readonly timeoutMs: number;
+
+  constructor(message: string, options: { timeoutMs: number; code?: string }) {
+    super(message, { code: options.code ?? "ERR_KUBEKIT_TIMEOUT" });
+    this.timeoutMs = options.timeoutMs;
+  }
+}
+
+/**
  * A response (or a watch event) that is not what the API promises: malformed JSON, a body cut off
  * in the middle, an event without a type. `excerpt` holds at most a few hundred bytes of it.
  */

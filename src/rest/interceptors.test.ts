@@ -74,7 +74,10 @@ test("429 with Retry-After is retried after the given seconds, then succeeds", a
 });
 
 test("5xx without Retry-After, or with an HTTP-date, is not retried", async () => {
-  for (const headers of [{}, { "retry-after": "Wed, 21 Oct 2015 07:28:00 GMT" }] as Record<string, string>[]) {
+  for (const headers of [{}, { "retry-after": "Wed, 21 Oct 2015 07:28:00 GMT" }] as Record<
+    string,
+    string
+  >[]) {
     const inner = scripted([response(503, headers), response(200)]);
     const res = await compose(inner, [retry({ clock: new ManualClock() })])(get());
     assert.equal(res.status, 503);
