@@ -523,6 +523,9 @@ export async function up(options: { version?: string; log?: Log } = {}): Promise
     "--allow-privileged=true",
     "--endpoint-reconciler-type=none",
     "--profiling=false",
+    // Serve every group/version the binary has, alpha and beta included: the typed API is
+    // generated from what this server serves, and tests can exercise any of it.
+    "--runtime-config=api/all=true",
   ]);
   await writeState();
 
