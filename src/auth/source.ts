@@ -42,6 +42,11 @@ export interface CredentialSourceOptions {
   cache?: CredentialCache;
   /** Exec plugin timeout (see `ExecOptions.timeoutMs`). */
   execTimeoutMs?: number;
+  /**
+   * How long a token read from `tokenFile` is used before the file is read again; 50 s by default
+   * (client-go's 60 s period less its 10 s leeway).
+   */
+  tokenFileRefreshMs?: number;
   /** Client certificate file check interval (see `CertificateSourceOptions.checkIntervalMs`). */
   certCheckIntervalMs?: number;
 }
@@ -82,7 +87,14 @@ export function credentialSourceFor(
 
   let header: CredentialSource | undefined;
   if (tokenFile !== "") {
-    header = new TokenFileSource(tokenFile, { ...common, ...(token !== "" && { token }) });
+    header = new TokenFileSource(tokenFile, {
+      ...common,
+      ...(token !== "" && { token }),
+      ...(options.tokenFileRefreshMs !== undefined && {
+        periodMs: options.tokenFileRefreshMs,
+        leewayMs: 0,
+      }),
+    });
   } else if (token !== "") {
     header = new StaticTokenSource(token);
   } else if (hasBasic) {

@@ -3,6 +3,10 @@
  * class serves typed descriptors (generated, `kubekit/api/...`) and runtime ones (the dynamic
  * client), so there is one implementation of request handling, not one per kind.
  */
+import type { TokenRequest, TokenRequestSpec } from "../api/authentication/v1/index.ts";
+import type { Scale } from "../api/autoscaling/v1/index.ts";
+import type { Binding, Pod, ServiceAccount } from "../api/core/v1/index.ts";
+import type { Eviction } from "../api/policy/v1/index.ts";
 import { RequestBuildError } from "../core/errors.ts";
 import type { KubernetesList, KubernetesObject, Status } from "../core/meta.ts";
 import type {
@@ -296,6 +300,127 @@ export class Api<T extends KubernetesObject = KubernetesObject, N extends boolea
   }
 
   /**
+   * The `scale` subresource (Deployments, StatefulSets, ReplicaSets, ReplicationControllers, and
+   * custom resources that declare one), as autoscaling/v1 `Scale`.
+   */
+  get scale(): ScaleApi {
+    return new ScaleApi((name) => this.subresource<Scale>(name, "scale"));
+  }
+
+  /**
+   * Evicts a pod through `pods/eviction`, honouring PodDisruptionBudgets (a 429 means a budget
+   * forbids it now).
+   */
+  async evict(
+    this: Api<Pod, true>,
+    name: string,
+    eviction: Partial<Eviction> = {},
+    options?: CallOptions,
+  ): Promise<unknown> {
+    const body: Eviction = {
+      apiVersion: "policy/v1",
+      kind: "Eviction",
+      ...eviction,
+      metadata: {
+        name,
+        ...(this.ns === undefined ? {} : { namespace: this.ns }),
+        ...eviction.metadata,
+      },
+    };
+    return this.subresource(name, "eviction").create(body, options);
+  }
+
+  /** Binds a pod to a node (`pods/binding`), as a scheduler does. */
+  async bind(
+    this: Api<Pod, true>,
+    name: string,
+    target: Binding["target"],
+    options?: CallOptions,
+  ): Promise<unknown> {
+    const body: Binding = { apiVersion: "v1", kind: "Binding", metadata: { name }, target };
+    return this.subresource(name, "binding").create(body, options);
+  }
+
+  /** A container's log as text (`pods/log`); streaming with `follow` comes with kubekit/streams. */
+  async logs(
+    this: Api<Pod, true>,
+    name: string,
+    options: PodLogOptions & CallOptions = {},
+  ): Promise<string> {
+    const { signal, timeoutMs, ...params } = options;
+    return this.subresource(name, "log").text({
+      params: params as Record<string, string | number | boolean | undefined>,
+      ...(signal ? { signal } : {}),
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    });
+  }
+
+  /** Replaces a pod's ephemeral containers (`pods/ephemeralcontainers`), e.g. to add a debug container. */
+  async updateEphemeralContainers(
+    this: Api<Pod, true>,
+    pod: Pod,
+    options?: UpdateOptions & CallOptions,
+  ): Promise<Pod> {
+    return this.subresource<Pod>(nameOf(pod), "ephemeralcontainers").update(pod, options);
+  }
+
+  /** Changes a running pod's container resources in place (`pods/resize`). */
+  async resize(
+    this: Api<Pod, true>,
+    pod: Pod,
+    options?: UpdateOptions & CallOptions,
+  ): Promise<Pod> {
+    return this.subresource<Pod>(nameOf(pod), "resize").update(pod, options);
+  }
+
+  /** Requests a token for a ServiceAccount (`serviceaccounts/token`, the TokenRequest API). */
+  async createToken(
+    this: Api<ServiceAccount, true>,
+    name: string,
+    request: { spec?: Partial<TokenRequestSpec>; metadata?: TokenRequest["metadata"] } = {},
+    options?: CreateOptions & CallOptions,
+  ): Promise<TokenRequest> {
+    const body = {
+      apiVersion: "authentication.k8s.io/v1",
+      kind: "TokenRequest",
+      metadata: request.metadata ?? {},
+      spec: request.spec ?? {},
+    };
+    return this.subresource<TokenRequest>(name, "token").create(body, options);
+  }
+
+  /**
+   * A request through the API server's proxy to a node, service or pod
+   * (`nodes/<name>/proxy/<path>`); the answer is returned as text.
+   */
+  async proxy(
+    name: string,
+    path = "",
+    options: CallOptions & { method?: "GET" | "POST" | "PUT" | "DELETE"; body?: string } = {},
+  ): Promise<string> {
+    const { method = "GET", body, ...call } = options;
+    const base = buildRequest({
+      verb: "get",
+      resource: this.resource,
+      name,
+      subresource: "proxy",
+      ...(this.#single() === undefined ? {} : { namespace: this.#single()! }),
+    });
+    const suffix = path.replace(/^\/+/, "");
+    return this.rest.text(
+      {
+        method,
+        path: suffix
+          ? `${base.path}/${suffix.split("/").map(encodeURIComponent).join("/")}`
+          : base.path,
+        accept: "*/*",
+        ...(body === undefined ? {} : { body, contentType: "application/json" }),
+      },
+      call,
+    );
+  }
+
+  /**
    * A subresource the typed helpers do not cover, returning `R`: `api.subresource<Scale>("web", "scale").get()`.
    */
   subresource<R = unknown>(name: string, subresource: string): SubresourceApi<R> {
@@ -374,6 +499,48 @@ export class StatusApi<T extends KubernetesObject> {
 
   apply(config: ApplyConfigurationLike, options: ApplyCallOptions): Promise<T> {
     return this.#api.apply(config, { ...options, subresource: "status" });
+  }
+}
+
+/** Query parameters of `pods/log`. */
+export interface PodLogOptions {
+  container?: string;
+  previous?: boolean;
+  sinceSeconds?: number;
+  sinceTime?: string;
+  timestamps?: boolean;
+  tailLines?: number;
+  limitBytes?: number;
+  insecureSkipTLSVerifyBackend?: boolean;
+}
+
+/** `scale` of a named object. */
+export class ScaleApi {
+  readonly #of: (name: string) => SubresourceApi<Scale>;
+
+  constructor(of: (name: string) => SubresourceApi<Scale>) {
+    this.#of = of;
+  }
+
+  get(name: string, options?: GetOptions & CallOptions): Promise<Scale> {
+    return this.#of(name).get(options);
+  }
+
+  /** Sets the replica count (and checks `metadata.resourceVersion` if the Scale carries one). */
+  update(name: string, scale: Scale, options?: UpdateOptions & CallOptions): Promise<Scale> {
+    return this.#of(name).update(
+      {
+        apiVersion: "autoscaling/v1",
+        kind: "Scale",
+        ...scale,
+        metadata: { name, ...scale.metadata },
+      },
+      options,
+    );
+  }
+
+  patch(name: string, patch: unknown, options: PatchCallOptions): Promise<Scale> {
+    return this.#of(name).patch(patch, options);
   }
 }
 

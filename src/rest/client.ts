@@ -3,6 +3,7 @@
  * HTTP and the API server's conventions (Status bodies, watch framing, continue tokens), not
  * resource types: the typed and dynamic clients build request descriptions and hand them here.
  */
+import type { CredentialSource, Credentials } from "../auth/credentials.ts";
 import { type Clock, realClock } from "../core/clock.ts";
 import {
   ApiError,
@@ -68,19 +69,9 @@ export interface WatchCallOptions extends CallOptions {
   stallTimeoutMs?: number;
 }
 
-/** Authorization for each request, and a chance to refresh after a 401. */
-export interface RequestAuthenticator {
-  /** The `Authorization` header value to send, if any. */
-  authorization(options: { signal?: AbortSignal }): Promise<string | undefined>;
-  /**
-   * Told that a request sent with `used` got a 401. Resolves to true when fresh credentials are
-   * now available, so that the request is worth one more try.
-   */
-  unauthorized?(used: string | undefined, options: { signal?: AbortSignal }): Promise<boolean>;
-}
-
 export interface RestClientOptions extends TransportOptions {
-  authenticator?: RequestAuthenticator;
+  /** Where each request's Authorization header and client certificate come from (kubekit/auth). */
+  credentials?: CredentialSource;
   /** Extra headers on every request (impersonation, for example). */
   headers?: HeaderMap;
   userAgent?: string;
@@ -217,7 +208,7 @@ export class RestClient {
     if (options.metrics) chain.push(metrics(options.metrics, clock));
     chain.push(retry({ maxRetries: options.maxRetries ?? 10, clock }));
     if (this.rateLimiter) chain.push(rateLimit(this.rateLimiter, sink));
-    if (options.authenticator) chain.push(authenticate(options.authenticator));
+    if (options.credentials) chain.push(authenticate(options.credentials));
     chain.push(warnings(options.warningHandler ?? dedupingWarningWriter()));
     chain.push(...(options.interceptors ?? []));
     if (level >= 6) chain.push(debugLog({ level, server: options.server, sink, clock }));
@@ -562,20 +553,36 @@ async function toApiError(res: HttpResponse, method: string, url: string): Promi
   );
 }
 
-/** A 401 gets one more try when the authenticator produced fresh credentials. */
-function authenticate(auth: RequestAuthenticator): Interceptor {
+/**
+ * Puts the credential source's Authorization header (unless the request has one) and client
+ * certificate on each request. After a 401 the source is told, so it can refresh (an exec plugin
+ * re-runs, a token file is re-read) at most once for concurrent callers; if that yields different
+ * credentials, the request is tried once more with them.
+ */
+function authenticate(source: CredentialSource): Interceptor {
+  const apply = (req: HttpRequest, creds: Credentials): HttpRequest => {
+    const out: HttpRequest = { ...req };
+    const authorization = creds.authorization;
+    if (authorization !== undefined && req.headers.authorization === undefined) {
+      out.headers = { ...req.headers, authorization };
+    }
+    if (creds.clientCert) out.clientCertificate = creds.clientCert;
+    return out;
+  };
   return (next) => async (req) => {
-    if (req.headers.authorization !== undefined) return next(req);
-    const used = await auth.authorization({ signal: req.signal });
-    const first = await next(
-      used ? { ...req, headers: { ...req.headers, authorization: used } } : req,
-    );
-    if (first.status !== 401 || !auth.unauthorized) return first;
-    if (!(await auth.unauthorized(used, { signal: req.signal }))) return first;
-    const fresh = await auth.authorization({ signal: req.signal });
-    if (fresh === used) return first;
+    const used = await source.credentials({ signal: req.signal });
+    const first = await next(apply(req, used));
+    if (first.status !== 401 || !source.onUnauthorized || req.headers.authorization !== undefined)
+      return first;
+    source.onUnauthorized(used);
+    const fresh = await source.credentials({ signal: req.signal });
+    if (
+      fresh.authorization === used.authorization &&
+      fresh.clientCert?.version === used.clientCert?.version
+    )
+      return first;
     await first.body.dump().catch(() => {});
-    return next(fresh ? { ...req, headers: { ...req.headers, authorization: fresh } } : req);
+    return next(apply(req, fresh));
   };
 }
 

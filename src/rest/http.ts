@@ -20,6 +20,12 @@ export interface HttpRequest {
    * by the caller.
    */
   stream?: boolean;
+  /**
+   * The client certificate to present, set by the auth interceptor from the credential source.
+   * The transport keeps one connection pool per certificate object and replaces it when a
+   * different object arrives (an exec plugin or a reloaded file produced a new pair).
+   */
+  clientCertificate?: { readonly cert: string | Buffer; readonly key: string | Buffer };
 }
 
 export interface HttpResponse {

@@ -18,13 +18,8 @@ export interface TransportOptions {
   server: string;
   /** PEM bundle to trust instead of the system roots. */
   ca?: string | Buffer;
+  /** A fixed client certificate; a request's own `clientCertificate` takes precedence. */
   clientCertificate?: ClientCertificate;
-  /**
-   * Asked before each request for the current client certificate; the pool is rebuilt when the
-   * returned object is a different one (compared by identity, so sources must return the same
-   * object while nothing changed).
-   */
-  dynamicClientCertificate?: () => ClientCertificate | undefined;
   insecureSkipTlsVerify?: boolean;
   /** The name to verify the server's certificate against (SNI too), when it differs from the host. */
   tlsServerName?: string;
@@ -136,8 +131,7 @@ export function createTransport(options: TransportOptions): Transport {
   let dispatcher = makeDispatcher(options, base, cert);
   const retired: Dispatcher[] = [];
 
-  const current = (): Dispatcher => {
-    const next = options.dynamicClientCertificate?.();
+  const current = (next: ClientCertificate | undefined): Dispatcher => {
     if (next && next !== cert) {
       // A new certificate means new TLS sessions: retire the old pool (its requests finish).
       retired.push(dispatcher);
@@ -158,7 +152,7 @@ export function createTransport(options: TransportOptions): Transport {
       const path = prefix + req.path;
       let res: Dispatcher.ResponseData;
       try {
-        res = await current().request({
+        res = await current(req.clientCertificate).request({
           origin: base.origin,
           path,
           method: req.method as Dispatcher.HttpMethod,

@@ -16,6 +16,7 @@ export const LAYERS = [
   "rest",
   "api",
   "client",
+  "clientset",
   "discovery",
   "dynamic",
   "apply",
