@@ -75,7 +75,9 @@ test("serviceaccounts/token: a TokenRequest returns a token with the asked lifet
 test("pods: bind to a node, evict, ephemeral containers, resize, and log errors from the server", async () => {
   const pods = client.api(Pod).namespace(ns.name);
   const nodeName = uniqueName("node");
-  const node = await client.api(Node).create({ apiVersion: "v1", kind: "Node", metadata: { name: nodeName } });
+  const node = await client
+    .api(Node)
+    .create({ apiVersion: "v1", kind: "Node", metadata: { name: nodeName } });
   // Without a kubelet the node reports no capacity; give it some so a resize can be admitted.
   const capacity = { cpu: "4", memory: "8Gi", pods: "110" };
   await client.api(Node).status.update({ ...node, status: { capacity, allocatable: capacity } });
