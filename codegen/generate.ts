@@ -2,11 +2,13 @@
  * The generator of `src/api/`: kubekit's typed API, one module per group version, made from what
  * a real kube-apiserver serves.
  *
- *   npm run codegen                  regenerate src/api/ from the stored snapshot (no network)
+ *   npm run codegen                  regenerate src/api/ and src/clientset/ from the stored
+ *                                    snapshot (no network)
  *   npm run codegen -- --fetch       refetch the snapshot from a cluster, then regenerate
  *       [--kubeconfig <file>]        default: $KUBECONFIG, else .kubekit/cluster/kubeconfig
  *   npm run codegen -- --version v1.37.2 --out <dir>
- *                                    another stored snapshot / another output directory
+ *                                    another stored snapshot / another output directory, which
+ *                                    stands for src/ (api/ and clientset/ are written under it)
  *
  * ## Input
  * `codegen/openapi/<gitVersion>/` holds the server's OpenAPI v3 documents and its aggregated
@@ -48,16 +50,23 @@
  *   an interface): `import { Pod }` gives both. Kinds met only as subresources (autoscaling/v1
  *   Scale, policy/v1 Eviction) and non-resource types (PodSpec) get none.
  *
+ * ## Output: the Clientset
+ * `src/clientset/index.ts` (clientset.ts): client-go's Clientset as a thin facade, one property
+ * per served group version and one method per resource, each returning `client.api(Descriptor)`.
+ * It is the only generated module that loads every group version's descriptors.
+ *
  * ## Determinism and checks
  * Output depends only on the snapshot: definitions sorted by name, discovery in the server's order,
  * files laid out as Biome would (emit.ts). Every file starts with the `Code generated` line; a
- * file under the output directory that starts with it and is no longer produced is deleted, other
- * files (src/api/api.test-d.ts) are left alone. codegen/generate.test.ts regenerates into a
- * temporary directory and fails on any difference from the committed src/api/.
+ * file under an output folder (`TARGETS`) that starts with it and is no longer produced is
+ * deleted, other files (src/api/api.test-d.ts, src/clientset/*.test.ts) are left alone.
+ * codegen/generate.test.ts regenerates into a temporary directory and fails on any difference
+ * from the committed src/api/ and src/clientset/.
  */
 import { mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { buildClientset, renderClientset } from "./clientset.ts";
 import { HEADER_PREFIX, renderModule } from "./emit.ts";
 import { connectionFromKubeconfig, fetchSnapshot } from "./fetch.ts";
 import { buildModules } from "./model.ts";
@@ -65,15 +74,23 @@ import { loadSnapshot, pickSnapshot } from "./snapshot.ts";
 
 export const REPO_ROOT = resolve(import.meta.dirname, "..");
 export const SNAPSHOT_ROOT = join(REPO_ROOT, "codegen/openapi");
-export const DEFAULT_OUT = join(REPO_ROOT, "src/api");
+/** The output directory: generated files go to folders under it, as under src/. */
+export const DEFAULT_OUT = join(REPO_ROOT, "src");
+/** The folders under the output directory that the generator owns (and prunes). */
+export const TARGETS = ["api", "clientset"] as const;
 
-/** Every generated file, by path relative to the output directory. */
+/** Every generated file, by path relative to the output directory (`api/core/v1/index.ts`). */
 export function generate(snapshotDir: string): { version: string; files: Map<string, string> } {
   const snapshot = loadSnapshot(snapshotDir);
   const files = new Map<string, string>();
-  for (const m of buildModules(snapshot).values()) {
-    files.set(`${m.path}/index.ts`, renderModule(m, snapshot.version));
+  const modules = buildModules(snapshot);
+  for (const m of modules.values()) {
+    files.set(`api/${m.path}/index.ts`, renderModule(m, snapshot.version));
   }
+  files.set(
+    "clientset/index.ts",
+    renderClientset(buildClientset(snapshot, modules), snapshot.version),
+  );
   return { version: snapshot.version, files };
 }
 
@@ -98,9 +115,15 @@ export function generatedFilesIn(dir: string): string[] {
     .sort();
 }
 
+/** Generated files under the `TARGETS` folders of `outDir`, relative to `outDir`. */
+export function generatedOutput(outDir: string): string[] {
+  return TARGETS.flatMap((t) => generatedFilesIn(join(outDir, t)).map((rel) => `${t}/${rel}`));
+}
+
 /**
  * Writes `files` under `outDir`, rewriting only files whose text changed, and deletes generated
- * files that are no longer produced (and folders that leaves empty).
+ * files under the `TARGETS` folders that are no longer produced (and folders that leaves empty).
+ * Nothing outside those folders is looked at, generated or not.
  */
 export function writeOutput(
   outDir: string,
@@ -108,7 +131,7 @@ export function writeOutput(
 ): { written: number; removed: number } {
   let written = 0;
   let removed = 0;
-  for (const rel of generatedFilesIn(outDir)) {
+  for (const rel of generatedOutput(outDir)) {
     if (files.has(rel)) continue;
     rmSync(join(outDir, rel));
     removed++;
@@ -157,7 +180,7 @@ async function main(): Promise<void> {
   const { version, files } = generate(snapshotDir);
   const { written, removed } = writeOutput(outDir, files);
   console.error(
-    `kube-apiserver ${version}: ${files.size} modules in ${relative(process.cwd(), outDir) || "."} ` +
+    `kube-apiserver ${version}: ${files.size} files in ${relative(process.cwd(), outDir) || "."} ` +
       `(${written} written, ${removed} removed)`,
   );
 }
