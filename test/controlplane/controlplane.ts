@@ -47,6 +47,8 @@ export interface ClusterState {
   server: string;
   etcdUrl: string;
   pids: { etcd: number; apiserver: number; controllerManager: number };
+  /** How kube-apiserver was started, so a fault test can kill it and start it again alike. */
+  apiserver?: { bin: string; args: string[] };
   startedAt: string;
 }
 
@@ -497,6 +499,7 @@ export async function up(options: { version?: string; log?: Log } = {}): Promise
           server,
           etcdUrl,
           pids,
+          ...(pids.apiserver ? { apiserver: { bin: bins.apiserver, args: apiserverArgs } } : {}),
           startedAt: new Date().toISOString(),
         },
         null,
@@ -506,7 +509,7 @@ export async function up(options: { version?: string; log?: Log } = {}): Promise
   await writeState();
   await waitFor("etcd", 30_000, async () => (await fetch(`${etcdUrl}/health`)).ok, [etcd]);
 
-  pids.apiserver = startProcess("kube-apiserver", bins.apiserver, [
+  const apiserverArgs = [
     `--etcd-servers=${etcdUrl}`,
     "--bind-address=127.0.0.1",
     "--advertise-address=127.0.0.1",
@@ -529,7 +532,8 @@ export async function up(options: { version?: string; log?: Log } = {}): Promise
     // PodTemplates skip the watch cache, so their lists and continue tokens are served by etcd:
     // tests compact etcd to make a continue token expire, which cache snapshots would hide.
     "--watch-cache-sizes=podtemplates#0",
-  ]);
+  ];
+  pids.apiserver = startProcess("kube-apiserver", bins.apiserver, apiserverArgs);
   await writeState();
 
   const admin = loadTls();
@@ -593,6 +597,35 @@ export async function up(options: { version?: string; log?: Log } = {}): Promise
   const startSeconds = (Date.now() - start) / 1000;
   const state = readState()!;
   return { state, started: true, buildSeconds, startSeconds };
+}
+
+/**
+ * Kills kube-apiserver with SIGKILL (no graceful shutdown: connections just die) and starts it
+ * again with the same flags and port; resolves once it is ready. For fault tests.
+ */
+export async function restartApiserver(options: { downMs?: number } = {}): Promise<void> {
+  const state = readState();
+  if (!state?.apiserver) throw new Error("no running control plane started by this harness");
+  try {
+    process.kill(state.pids.apiserver, "SIGKILL");
+  } catch {
+    // Already gone.
+  }
+  while (alive(state.pids.apiserver)) await sleep(20);
+  if (options.downMs) await sleep(options.downMs);
+  state.pids.apiserver = startProcess("kube-apiserver", state.apiserver.bin, state.apiserver.args);
+  await writeFile(statePath, JSON.stringify(state, null, 2));
+  await waitFor(
+    "kube-apiserver /readyz after restart",
+    120_000,
+    async () => (await adminGet(state.server, "/readyz")).status === 200,
+    [state.pids.etcd, state.pids.apiserver],
+  );
+}
+
+/** The running control plane's state, if this harness started one. */
+export function clusterState(): ClusterState | undefined {
+  return readState();
 }
 
 async function stopPid(pid: number, timeoutMs: number): Promise<void> {
