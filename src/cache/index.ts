@@ -19,6 +19,13 @@ export {
   splitMetaNamespaceKey,
 } from "./store.ts";
 export {
+  type RetryWatcherOptions,
+  retryWatcher,
+  untilWithSync,
+  type WaitOptions,
+  waitFor,
+} from "./until.ts";
+export {
   DEFAULT_STALL_TIMEOUT_MS,
   INITIAL_EVENTS_END,
   type ListWatch,

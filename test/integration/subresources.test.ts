@@ -80,7 +80,13 @@ test("pods: bind to a node, evict, ephemeral containers, resize, and log errors 
     .create({ apiVersion: "v1", kind: "Node", metadata: { name: nodeName } });
   // Without a kubelet the node reports no capacity; give it some so a resize can be admitted.
   const capacity = { cpu: "4", memory: "8Gi", pods: "110" };
-  await client.api(Node).status.update({ ...node, status: { capacity, allocatable: capacity } });
+  await client
+    .api(Node)
+    .status.patch(
+      node.metadata!.name!,
+      { status: { capacity, allocatable: capacity } },
+      { type: "merge" },
+    );
   try {
     const p = await pods.create(pod("p1"));
     await pods.bind("p1", { apiVersion: "v1", kind: "Node", name: nodeName });
