@@ -34,6 +34,6 @@ test("informers stay exact through apiserver kills, compaction, silent connectio
   const summary = `${lines.join("\n")}\nwrites ${report.writes} (${report.writeErrors} failed during faults), events ${JSON.stringify(report.events)}, tombstones ${JSON.stringify(report.tombstones)}, leaked ${JSON.stringify(report.leaked)}`;
   t.diagnostic(summary);
   assert.ok(report.ok, summary);
-  assert.equal(report.faults.length, 1 + 1 + 1 + 1 + 1);
+  assert.equal(report.faults.length, 2 + 2 + 1 + 1 + 1);
   assert.ok(report.writes > 100, "the writers really wrote");
 });
