@@ -303,3 +303,36 @@ test("an expired continue token falls back to one full list", async (t) => {
     [4, true],
   ]);
 });
+
+test("a client with http2: true works against the API server; gzip-compressed large responses decode", async () => {
+  const h2 = await testClient({ http2: true });
+  try {
+    const names: string[] = [];
+    for (const item of (await h2.api(configmaps).namespace(ns.name).list()).items)
+      names.push(item.metadata!.name!);
+    assert.ok(names.length >= 1, "listed over HTTP/2 (ALPN h2 with kube-apiserver)");
+    // A big list is compressed by the server (it gzips responses over 128 KiB when asked to).
+    const big = "x".repeat(200_000);
+    await h2
+      .api(configmaps)
+      .namespace(ns.name)
+      .create({ metadata: { name: "big" }, data: { big } });
+    let encoding: string | undefined;
+    const gz = await testClient({
+      interceptors: [
+        (next) => async (req) => {
+          const res = await next(req);
+          const e = res.headers["content-encoding"];
+          encoding = Array.isArray(e) ? e[0] : e;
+          return res;
+        },
+      ],
+    });
+    const got = await gz.api(configmaps).namespace(ns.name).get("big");
+    assert.equal(got.data?.big, big);
+    assert.equal(encoding, "gzip");
+    await gz.close();
+  } finally {
+    await h2.close();
+  }
+});
