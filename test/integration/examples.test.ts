@@ -29,3 +29,18 @@ test("dynamic create, update, list and delete of a Deployment", async () => {
   assert.match(stdout, / \* demo-deployment \(1 replicas\)/);
   assert.match(stdout, /Deleted deployment\./);
 });
+
+test("leader election: one candidate leads, stops on time and releases the lease", async () => {
+  const lease = `example-${process.pid}`;
+  const { stdout } = await run("examples/leader-election.ts", [
+    "--id",
+    "solo",
+    "--lease",
+    lease,
+    "--duration",
+    "3",
+  ]);
+  assert.match(stdout, /solo: leading/);
+  assert.match(stdout, /solo: doing the leader's work/);
+  assert.match(stdout, /solo: leader lost/);
+});
