@@ -3,7 +3,26 @@
  * config, through a proxy when one applies. Everything above it (auth, rate limits, retries,
  * logging) is an interceptor around the `dispatch` made here.
  */
-import { type Dispatcher, Pool, ProxyAgent, Socks5ProxyAgent } from "undici";
+import type { Dispatcher } from "undici";
+
+type Undici = typeof import("undici");
+let undici: Undici | undefined;
+let loading: Promise<Undici> | undefined;
+
+/**
+ * undici is loaded on the first request, not when kubekit is imported: it is most of kubekit's
+ * import cost, and a program that only builds requests, reads config or runs tests with a fake
+ * transport never needs it.
+ */
+function loadUndici(): Promise<Undici> | Undici {
+  if (undici) return undici;
+  loading ??= import("undici").then((m) => {
+    undici = m;
+    return m;
+  });
+  return loading;
+}
+
 import { TransportError } from "../core/errors.ts";
 import { type HttpRequest, type HttpResponse, responseBody } from "./http.ts";
 
@@ -62,6 +81,7 @@ function tlsFor(
 }
 
 function makeDispatcher(
+  { Pool, ProxyAgent, Socks5ProxyAgent }: Undici,
   o: TransportOptions,
   origin: URL,
   cert: ClientCertificate | undefined,
@@ -128,11 +148,16 @@ export function createTransport(options: TransportOptions): Transport {
   }
   const prefix = base.pathname.replace(/\/+$/, "");
   let cert = options.clientCertificate;
-  let dispatcher = makeDispatcher(options, base, cert);
+  let dispatcher: Dispatcher | undefined;
+  let closed = false;
   const retired: Dispatcher[] = [];
 
-  const current = (next: ClientCertificate | undefined): Dispatcher => {
-    if (next && next !== cert) {
+  const current = (lib: Undici, next: ClientCertificate | undefined): Dispatcher => {
+    if (closed) throw new TransportError("the client is closed", { code: "ERR_KUBEKIT_CLOSED" });
+    if (!dispatcher) {
+      cert = next ?? cert;
+      dispatcher = makeDispatcher(lib, options, base, cert);
+    } else if (next && next !== cert) {
       // A new certificate means new TLS sessions: retire the old pool (its requests finish).
       retired.push(dispatcher);
       const old = dispatcher;
@@ -141,7 +166,7 @@ export function createTransport(options: TransportOptions): Transport {
         () => {},
       );
       cert = next;
-      dispatcher = makeDispatcher(options, base, cert);
+      dispatcher = makeDispatcher(lib, options, base, cert);
     }
     return dispatcher;
   };
@@ -152,7 +177,8 @@ export function createTransport(options: TransportOptions): Transport {
       const path = prefix + req.path;
       let res: Dispatcher.ResponseData;
       try {
-        res = await current(req.clientCertificate).request({
+        const lib = undici ?? (await loadUndici());
+        res = await current(lib, req.clientCertificate).request({
           origin: base.origin,
           path,
           method: req.method as Dispatcher.HttpMethod,
@@ -162,6 +188,7 @@ export function createTransport(options: TransportOptions): Transport {
         });
       } catch (err) {
         if (req.signal?.aborted) throw req.signal.reason;
+        if (err instanceof TransportError) throw err;
         throw describe(err, req.method, path);
       }
       const encoding = res.headers["content-encoding"];
@@ -172,7 +199,8 @@ export function createTransport(options: TransportOptions): Transport {
       };
     },
     async close(opts) {
-      const all = [dispatcher, ...retired];
+      closed = true;
+      const all = [...(dispatcher ? [dispatcher] : []), ...retired];
       await Promise.all(all.map((d) => (opts?.force ? d.destroy() : d.close()).catch(() => {})));
     },
   };
