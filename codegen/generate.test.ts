@@ -52,6 +52,7 @@ import {
   type TypeNode,
   typeOf,
 } from "./model.ts";
+import { buildBuiltinPatchMeta, PATCH_META_FILE, renderPatchMeta } from "./patchmeta.ts";
 import { loadSnapshot, pickSnapshot, type Snapshot } from "./snapshot.ts";
 
 let snapshot: Snapshot;
@@ -72,7 +73,7 @@ function resource(module: string, kind: string): ResourceModel {
   return r;
 }
 
-test("the committed src/api/ and src/clientset/ are what `npm run codegen` generates", () => {
+test("the committed src/api/, src/clientset/ and patch metadata are what `npm run codegen` generates", () => {
   const out = mkdtempSync(join(tmpdir(), "kubekit-codegen-"));
   try {
     execFileSync(process.execPath, [join(REPO_ROOT, "codegen/generate.ts"), "--out", out], {
@@ -82,6 +83,7 @@ test("the committed src/api/ and src/clientset/ are what `npm run codegen` gener
     const committed = generatedOutput(DEFAULT_OUT);
     assert.ok(fresh.length > 30, `the generator wrote ${fresh.length} files`);
     assert.ok(fresh.includes("clientset/index.ts"), "the generator wrote the clientset");
+    assert.ok(fresh.includes(PATCH_META_FILE), "the generator wrote the patch metadata");
     const all = [...new Set([...fresh, ...committed])].sort();
     for (const rel of all) {
       const where = `src/${rel}`;
@@ -377,7 +379,7 @@ describe("descriptors", () => {
   });
 });
 
-test("writeOutput prunes stale generated files under api/ and clientset/ only", () => {
+test("writeOutput prunes stale generated files under api/, clientset/ and apply/ only", () => {
   const out = mkdtempSync(join(tmpdir(), "kubekit-write-"));
   try {
     const header =
@@ -392,11 +394,16 @@ test("writeOutput prunes stale generated files under api/ and clientset/ only", 
     mkdirSync(join(out, "api/gone/v1"), { recursive: true });
     writeFileSync(join(out, "api/gone/v1/index.ts"), header);
     writeFileSync(join(out, "clientset/clientset.test.ts"), "// a test beside it\n");
+    mkdirSync(join(out, "apply"));
+    writeFileSync(join(out, "apply/stale.generated.ts"), header);
+    writeFileSync(join(out, "apply/extract.ts"), "// hand-written code beside generated code\n");
     mkdirSync(join(out, "other"));
     writeFileSync(join(out, "other/index.ts"), header);
     // The hand-edited file is rewritten, the stale one removed with its folders, the rest kept.
-    assert.deepEqual(writeOutput(out, files), { written: 1, removed: 1 });
+    assert.deepEqual(writeOutput(out, files), { written: 1, removed: 2 });
     assert.equal(existsSync(join(out, "api/gone")), false);
+    assert.equal(existsSync(join(out, "apply/stale.generated.ts")), false);
+    assert.ok(existsSync(join(out, "apply/extract.ts")));
     assert.ok(existsSync(join(out, "clientset/clientset.test.ts")));
     assert.ok(existsSync(join(out, "other/index.ts")));
     assert.deepEqual(generatedOutput(out), ["api/a/v1/index.ts", "clientset/index.ts"]);
@@ -692,6 +699,60 @@ describe("layout matches Biome", () => {
     assert.equal(print(doc), "f(a, b)");
     assert.equal(print(doc, 5), "f(\n  a,\n  b\n)");
     assert.equal(print(["x", hardline, "y"]), "x\ny");
+  });
+});
+
+describe("patch metadata", () => {
+  const lines = () => renderPatchMeta(snapshot).split("\n");
+
+  test("one line per field that differs from the defaults, and one per kind", () => {
+    const text = lines();
+    const has = (line: string) => assert.ok(text.includes(`  "${line}",`), line);
+    has(
+      "io.k8s.api.core.v1.PodSpec containers list:io.k8s.api.core.v1.Container patchStrategy=merge patchMergeKey=name listType=map",
+    );
+    has(
+      "io.k8s.api.core.v1.Container ports list patchStrategy=merge patchMergeKey=containerPort listType=map listMapKeys=containerPort,protocol",
+    );
+    has(
+      "io.k8s.api.core.v1.PodSpec volumes list:io.k8s.api.core.v1.Volume patchStrategy=merge,retainKeys patchMergeKey=name listType=map",
+    );
+    has("io.k8s.api.apps.v1.DeploymentSpec strategy struct patchStrategy=retainKeys");
+    has(
+      "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta finalizers list patchStrategy=merge listType=set",
+    );
+    has("io.k8s.api.core.v1.PodSpec nodeSelector map atomic");
+    has("io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector . atomic");
+    has("apps/v1/Deployment io.k8s.api.apps.v1.Deployment");
+    has("v1/Pod io.k8s.api.core.v1.Pod");
+    // Defaults are not listed: a scalar, an atomic list, a map of strings.
+    assert.equal(text.filter((l) => l.includes("io.k8s.api.core.v1.Container args")).length, 0);
+    assert.equal(text.filter((l) => l.includes("io.k8s.api.core.v1.Container image")).length, 0);
+    assert.equal(text.filter((l) => l.includes("ObjectMeta labels")).length, 0);
+  });
+
+  test("every kind's definition and every field's type is in the table", () => {
+    const table = buildBuiltinPatchMeta(snapshot);
+    for (const [kind, def] of table.kinds) {
+      assert.ok(snapshot.schemas.has(def), `${kind}: ${def}`);
+    }
+    for (const [name, def] of table.definitions) {
+      for (const [field, f] of def.fields) {
+        if (f.type) assert.ok(table.definitions.has(f.type), `${name}.${field}: ${f.type}`);
+      }
+    }
+  });
+
+  test("the file is laid out as Biome lays it out", () => {
+    const biome = join(REPO_ROOT, "node_modules/.bin/biome");
+    const text = renderPatchMeta(snapshot);
+    const r = spawnSync(biome, ["format", `--stdin-file-path=src/${PATCH_META_FILE}`], {
+      cwd: REPO_ROOT,
+      input: text,
+      encoding: "utf8",
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(text, r.stdout);
   });
 });
 

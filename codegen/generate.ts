@@ -2,7 +2,8 @@
  * The generator of `src/api/`: kubekit's typed API, one module per group version, made from what
  * a real kube-apiserver serves.
  *
- *   npm run codegen                  regenerate src/api/ and src/clientset/ from the stored
+ *   npm run codegen                  regenerate src/api/, src/clientset/ and
+ *                                    src/apply/patchmeta.generated.ts from the stored
  *                                    snapshot (no network)
  *   npm run codegen -- --fetch       refetch the snapshot from a cluster, then regenerate
  *       [--kubeconfig <file>]        default: $KUBECONFIG, else .kubekit/cluster/kubeconfig
@@ -55,13 +56,20 @@
  * per served group version and one method per resource, each returning `client.api(Descriptor)`.
  * It is the only generated module that loads every group version's descriptors.
  *
+ * ## Output: patch metadata
+ * `src/apply/patchmeta.generated.ts` (patchmeta.ts): for every definition, the fields whose patch
+ * strategy, merge key, list type or map type matter to strategic merge patches and to extracting
+ * apply configurations, and the definition of each kind. The rules are `buildPatchMetaTable` in
+ * `src/apply/patchmeta-table.ts`, which kubekit also runs on a server's OpenAPI documents. Of
+ * `src/apply/`, only files that start with the generated-code header belong to the generator.
+ *
  * ## Determinism and checks
  * Output depends only on the snapshot: definitions sorted by name, discovery in the server's order,
  * files laid out as Biome would (emit.ts). Every file starts with the `Code generated` line; a
  * file under an output folder (`TARGETS`) that starts with it and is no longer produced is
  * deleted, other files (src/api/api.test-d.ts, src/clientset/*.test.ts) are left alone.
  * codegen/generate.test.ts regenerates into a temporary directory and fails on any difference
- * from the committed src/api/ and src/clientset/.
+ * from the committed src/api/, src/clientset/ and src/apply/patchmeta.generated.ts.
  */
 import { mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
@@ -70,6 +78,7 @@ import { buildClientset, renderClientset } from "./clientset.ts";
 import { HEADER_PREFIX, renderModule } from "./emit.ts";
 import { connectionFromKubeconfig, fetchSnapshot } from "./fetch.ts";
 import { buildModules } from "./model.ts";
+import { PATCH_META_FILE, renderPatchMeta } from "./patchmeta.ts";
 import { loadSnapshot, pickSnapshot } from "./snapshot.ts";
 
 export const REPO_ROOT = resolve(import.meta.dirname, "..");
@@ -77,7 +86,7 @@ export const SNAPSHOT_ROOT = join(REPO_ROOT, "codegen/openapi");
 /** The output directory: generated files go to folders under it, as under src/. */
 export const DEFAULT_OUT = join(REPO_ROOT, "src");
 /** The folders under the output directory that the generator owns (and prunes). */
-export const TARGETS = ["api", "clientset"] as const;
+export const TARGETS = ["api", "clientset", "apply"] as const;
 
 /** Every generated file, by path relative to the output directory (`api/core/v1/index.ts`). */
 export function generate(snapshotDir: string): { version: string; files: Map<string, string> } {
@@ -91,6 +100,7 @@ export function generate(snapshotDir: string): { version: string; files: Map<str
     "clientset/index.ts",
     renderClientset(buildClientset(snapshot, modules), snapshot.version),
   );
+  files.set(PATCH_META_FILE, renderPatchMeta(snapshot));
   return { version: snapshot.version, files };
 }
 
