@@ -44,3 +44,10 @@ test("leader election: one candidate leads, stops on time and releases the lease
   assert.match(stdout, /solo: doing the leader's work/);
   assert.match(stdout, /solo: leader lost/);
 });
+
+test("typed create, update (retryOnConflict), list and delete of a Deployment", async () => {
+  const { stdout } = await run("examples/create-update-delete-deployment.ts");
+  assert.match(stdout, /Created deployment demo-deployment-typed\./);
+  assert.match(stdout, / \* demo-deployment-typed \(1 replicas\)/);
+  assert.match(stdout, /Deleted deployment\./);
+});
