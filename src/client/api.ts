@@ -64,6 +64,23 @@ type BuildInput = OmitEach<RequestInput, "resource" | "namespace"> & {
   namespace?: string | undefined;
 };
 
+/** Checks a patch against its type before any I/O and encodes it with the type's content type. */
+function encodePatch(patch: unknown, type: PatchKind): { body: string; contentType: PatchType } {
+  const contentType = patchContentTypes[type];
+  if (!contentType) {
+    throw new RequestBuildError(
+      "options.type",
+      `must be one of json, merge, strategic, not ${JSON.stringify(type)}`,
+    );
+  }
+  if (type === "json" && !Array.isArray(patch))
+    throw new RequestBuildError("patch", "a JSON patch is a list of operations");
+  if (type !== "json" && (typeof patch !== "object" || patch === null || Array.isArray(patch))) {
+    throw new RequestBuildError("patch", `a ${type} patch is an object`);
+  }
+  return { body: JSON.stringify(patch), contentType };
+}
+
 function split<O extends object>(
   options: (O & CallOptions) | undefined,
 ): [O | undefined, CallOptions] {
@@ -236,24 +253,14 @@ export class Api<T extends KubernetesObject = KubernetesObject, N extends boolea
   ): Promise<T> {
     const { type, subresource, ...rest } = options;
     const [opts, call] = split(rest);
-    const contentType = patchContentTypes[type];
-    if (!contentType)
-      throw new RequestBuildError(
-        "options.type",
-        `must be one of json, merge, strategic, not ${JSON.stringify(type)}`,
-      );
-    if (type === "json" && !Array.isArray(patch))
-      throw new RequestBuildError("patch", "a JSON patch is a list of operations");
-    if (type !== "json" && (typeof patch !== "object" || patch === null || Array.isArray(patch))) {
-      throw new RequestBuildError("patch", `a ${type} patch is an object`);
-    }
+    const { body, contentType } = encodePatch(patch, type);
     return this.rest.json<T>(
       this.#build({
         verb: "patch",
         name,
         ...(subresource === undefined ? {} : { subresource }),
         options: opts,
-        body: JSON.stringify(patch),
+        body,
         contentType,
         namespace: this.#single(),
       }),
@@ -619,12 +626,13 @@ export class SubresourceApi<R> {
   async patch(patch: unknown, options: PatchCallOptions): Promise<R> {
     const { type, ...rest } = options;
     const [opts, call] = split(rest);
+    const { body, contentType } = encodePatch(patch, type);
     return this.#rest.json<R>(
       this.#build({
         verb: "patch",
         options: opts,
-        body: JSON.stringify(patch),
-        contentType: patchContentTypes[type],
+        body,
+        contentType,
         namespace: this.#namespace,
       }),
       call,
