@@ -1,6 +1,4 @@
 import { readFile } from "node:fs/promises";
-import { request as httpRequest } from "node:http";
-import { request as httpsRequest } from "node:https";
 import { inspect, stripVTControlCharacters } from "node:util";
 import { ConfigError } from "../core/errors.ts";
 import { type CredentialCache, sharedCredentialCache, stableHash } from "./cache.ts";
@@ -321,7 +319,7 @@ interface HttpResult {
   body: string;
 }
 
-function sendRequest(
+async function sendRequest(
   url: URL,
   init: { method: string; headers: Record<string, string>; body?: string },
   ca: Buffer | undefined,
@@ -334,6 +332,10 @@ function sendRequest(
       }),
     );
   }
+  // node:http and node:https are loaded here, not at the top: on Node 24 loading them also loads
+  // Node's bundled undici (~20 ms), a cost every `import "kubekit"` would pay for a rare refresh.
+  const { request: httpRequest } = await import("node:http");
+  const { request: httpsRequest } = await import("node:https");
   return new Promise<HttpResult>((resolve, reject) => {
     const headers = { ...init.headers };
     if (init.body !== undefined) headers["content-length"] = String(Buffer.byteLength(init.body));
