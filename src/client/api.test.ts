@@ -147,7 +147,10 @@ test("patch needs an explicit type and sends its content type; apply needs a fie
     ),
     (e) => e instanceof RequestBuildError && e.field === "options.fieldManager",
   );
-  await assert.rejects(things.subresource("a", "scale").patch({}, { type: "bogus" as never }), RequestBuildError);
+  await assert.rejects(
+    things.subresource("a", "scale").patch({}, { type: "bogus" as never }),
+    RequestBuildError,
+  );
   assert.equal(sent.length, 4, "rejected calls sent nothing");
 });
 
