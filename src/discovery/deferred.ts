@@ -25,6 +25,8 @@ interface State {
   mapper: RestMapper;
   /** When the discovery data behind it was fetched from the server. */
   fetchedAt: number;
+  /** Data read from the disk cache may be older than any lookup: a miss in it always refreshes. */
+  fromDisk: boolean;
 }
 
 /**
@@ -134,7 +136,8 @@ export class DeferredRestMapper {
     try {
       return f(first.mapper);
     } catch (err) {
-      if (!(err instanceof NoMatchError) || first.fetchedAt >= began) throw err;
+      if (!(err instanceof NoMatchError) || (!first.fromDisk && first.fetchedAt >= began))
+        throw err;
     }
     const second = await abortable(this.#refreshAfter(began), options.signal);
     return f(second.mapper);
@@ -145,7 +148,11 @@ export class DeferredRestMapper {
       const p = this.discovery.snapshot().then((snap) => {
         if (snap.source === "server")
           this.#lastRefresh = Math.max(this.#lastRefresh, snap.fetchedAt);
-        return { mapper: new RestMapper(snap), fetchedAt: snap.fetchedAt };
+        return {
+          mapper: new RestMapper(snap),
+          fetchedAt: snap.fetchedAt,
+          fromDisk: snap.source !== "server",
+        };
       });
       this.#state = p;
       p.catch(() => {
@@ -166,7 +173,11 @@ export class DeferredRestMapper {
       if (startsAt > now) await this.#clock.sleep(startsAt - now);
       this.discovery.invalidate();
       const snap = await this.discovery.snapshot();
-      return { mapper: new RestMapper(snap), fetchedAt: snap.fetchedAt };
+      return {
+        mapper: new RestMapper(snap),
+        fetchedAt: snap.fetchedAt,
+        fromDisk: snap.source !== "server",
+      };
     })();
     const pending = { startsAt, state };
     this.#pending = pending;
