@@ -81,7 +81,8 @@ function encodePatch(patch: unknown, type: PatchKind): { body: string; contentTy
   return { body: JSON.stringify(patch), contentType };
 }
 
-function split<O extends object>(
+/** Splits a call's `signal` and `timeoutMs` from the options that go into the request. */
+export function split<O extends object>(
   options: (O & CallOptions) | undefined,
 ): [O | undefined, CallOptions] {
   if (!options) return [undefined, {}];

@@ -1,20 +1,11 @@
-/**
- * Orders strings by Unicode code point: the byte order of their UTF-8 forms, which is how Go sorts
- * the names kubectl prints. (JavaScript's default order compares UTF-16 units.)
- */
-export function compareCodePoints(a: string, b: string): number {
-  const x = [...a];
-  const y = [...b];
-  for (let i = 0; i < Math.min(x.length, y.length); i++) {
-    const d = x[i]!.codePointAt(0)! - y[i]!.codePointAt(0)!;
-    if (d !== 0) return d;
-  }
-  return x.length - y.length;
-}
+import { compareCodePoints, validateDNS1123Label } from "../core/validation.ts";
+
+/** Go's sort order for the names kubectl prints (core's code-point comparison). */
+export { compareCodePoints };
 
 /** A namespace name: an RFC 1123 label (lower-case alphanumerics and '-', at most 63). */
 export function isDNS1123Label(value: string): boolean {
-  return value.length <= 63 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(value);
+  return validateDNS1123Label(value).length === 0;
 }
 
 const durationUnits: Record<string, number> = {

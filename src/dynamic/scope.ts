@@ -5,7 +5,7 @@
  */
 import { RequestBuildError } from "../core/errors.ts";
 import type { ResourceRef } from "../core/resource.ts";
-import type { CallOptions, RestClient } from "../rest/client.ts";
+import type { RestClient } from "../rest/client.ts";
 import type { ScopedGroupVersionResource } from "./dynamic.ts";
 
 /** A `Client`, or anything with its RestClient and the namespace of its config. */
@@ -62,14 +62,4 @@ export function contextOf(client: RestContext): { rest: RestClient; defaultNames
   return { rest: client.rest, defaultNamespace: client.config.namespace };
 }
 
-/** Splits a call's `signal` and `timeoutMs` from the options that go into the query. */
-export function split<O extends object>(
-  options: (O & CallOptions) | undefined,
-): [O | undefined, CallOptions] {
-  if (!options) return [undefined, {}];
-  const { signal, timeoutMs, ...rest } = options as O & CallOptions;
-  const call: CallOptions = {};
-  if (signal !== undefined) call.signal = signal;
-  if (timeoutMs !== undefined) call.timeoutMs = timeoutMs;
-  return [rest as O, call];
-}
+export { split } from "../client/api.ts";
