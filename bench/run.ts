@@ -124,6 +124,7 @@ function runChild(
     });
     child.stderr.setEncoding("utf8").on("data", (d: string) => {
       stderr = (stderr + d).slice(-8000);
+      if (d.includes("DBG")) process.stderr.write(d);
     });
     child.on("error", reject);
     child.on("close", (code, signal) => {

@@ -1,5 +1,4 @@
-import { spawn } from "node:child_process";
-import { isatty } from "node:tty";
+import type { spawn } from "node:child_process";
 import { inspect, stripVTControlCharacters } from "node:util";
 import { ConfigError } from "../core/errors.ts";
 import { type CredentialCache, sharedCredentialCache, stableHash } from "./cache.ts";
@@ -130,7 +129,8 @@ export class ExecCredentialSource implements CredentialSource {
     this.#timeoutMs = timeout > 0 && timeout <= 2 ** 31 - 1 ? timeout : Number.POSITIVE_INFINITY;
     this.#killGraceMs = options.killGraceMs ?? 2000;
     this.#now = options.now ?? Date.now;
-    this.#isTerminal = options.isTerminal ?? (() => isatty(0));
+    // node:tty and node:child_process load on first use: most programs never run a plugin.
+    this.#isTerminal = options.isTerminal ?? (() => process.getBuiltinModule("node:tty").isatty(0));
     this.#environment = options.environment ?? (() => process.env);
   }
 
@@ -400,7 +400,7 @@ function runPlugin(o: RunOptions): Promise<Buffer> {
   return new Promise<Buffer>((resolve, reject) => {
     let child: ReturnType<typeof spawn>;
     try {
-      child = spawn(o.command, o.args, {
+      child = process.getBuiltinModule("node:child_process").spawn(o.command, o.args, {
         env: o.env,
         stdio: [o.interactive ? "inherit" : "ignore", "pipe", o.interactive ? "inherit" : "pipe"],
         windowsHide: true,

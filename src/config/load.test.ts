@@ -104,7 +104,7 @@ test("the current context resolves to server, namespace, CA, TLS name and token"
   assert.equal(rc.qps, 5);
   assert.equal(rc.burst, 10);
   assert.equal(rc.timeoutMs, 0);
-  assert.match(rc.userAgent, /^kubekit /);
+  assert.match(rc.userAgent, /^kubekit\/\d/);
 });
 
 test("a token file alone is read now and kept as the file to re-read", async () => {

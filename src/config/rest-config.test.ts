@@ -11,7 +11,7 @@ test("defaults: namespace, rate limits, timeout, user agent", () => {
   assert.equal(rc.burst, 10);
   assert.equal(rc.timeoutMs, 0);
   assert.equal(rc.isTls, true);
-  assert.match(rc.userAgent, /^kubekit \(\w+\/\w+\) node\/\d+/);
+  assert.match(rc.userAgent, /^kubekit\/\d+\.\d+\.\d+ \(\w+\/\w+\) node\/v\d+/);
   assert.ok(Object.isFrozen(rc));
 });
 

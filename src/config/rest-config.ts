@@ -1,4 +1,5 @@
 import { ConfigError } from "../core/errors.ts";
+import { defaultUserAgent } from "../core/version.ts";
 import { type AuthProvider, ExecEnvVar, type JsonValue } from "./model.ts";
 import { REDACTED, Redacting, redact, redactUrl } from "./secret.ts";
 
@@ -115,13 +116,10 @@ export interface RestConfigInit {
 /** Where a {@link RestConfig} came from. */
 export type RestConfigSource = "kubeconfig" | "in-cluster" | "direct";
 
+export { defaultUserAgent } from "../core/version.ts";
+
 export const DEFAULT_QPS = 5;
 export const DEFAULT_BURST = 10;
-
-/** kubekit's default User-Agent: `kubekit (<os>/<arch>) node/<version>`. */
-export function defaultUserAgent(): string {
-  return `kubekit (${process.platform}/${process.arch}) node/${process.versions.node}`;
-}
 
 /**
  * Where an API server is reached: client-go's `rest.Config`, resolved and validated.

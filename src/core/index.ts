@@ -5,3 +5,4 @@ export * from "./request.ts";
 export * from "./resource.ts";
 export * from "./selectors.ts";
 export * from "./validation.ts";
+export * from "./version.ts";

@@ -13,6 +13,7 @@ import {
   TransportError,
 } from "../core/errors.ts";
 import { isStatus, type KubernetesList, type Status } from "../core/meta.ts";
+import { defaultUserAgent } from "../core/version.ts";
 import {
   compose,
   type HeaderMap,
@@ -586,12 +587,4 @@ function authenticate(source: CredentialSource): Interceptor {
   };
 }
 
-let userAgent: string | undefined;
-
-/** `kubekit/<version> (<os>/<arch>) node/<version>`. */
-export function defaultUserAgent(): string {
-  userAgent ??= `kubekit/${KUBEKIT_VERSION} (${process.platform}/${process.arch}) node/${process.version}`;
-  return userAgent;
-}
-
-export const KUBEKIT_VERSION = "0.1.0";
+export { defaultUserAgent, KUBEKIT_VERSION } from "../core/version.ts";

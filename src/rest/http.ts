@@ -2,7 +2,6 @@
  * The one dispatch primitive every request goes through, and the interceptor shape composed
  * around it (in the style of undici: an interceptor takes the next dispatch and returns a new one).
  */
-import { createGunzip } from "node:zlib";
 
 /** Header values; an array sends the header once per value (e.g. one `Impersonate-Group` each). */
 export type HeaderMap = Record<string, string | string[]>;
@@ -90,7 +89,7 @@ interface NativeBody extends AsyncIterable<Uint8Array> {
 /** Wraps an undici body, gunzipping it when the server compressed it. */
 export function responseBody(source: NativeBody, encoding: string | undefined): ResponseBody {
   if (encoding === "gzip") {
-    const gunzip = createGunzip();
+    const gunzip = process.getBuiltinModule("node:zlib").createGunzip();
     const piped = (async function* () {
       const input = (async () => {
         try {

@@ -3,20 +3,82 @@
  * config, through a proxy when one applies. Everything above it (auth, rate limits, retries,
  * logging) is an interceptor around the `dispatch` made here.
  */
-import type { Dispatcher } from "undici";
+import type { Dispatcher, Pool, ProxyAgent, Socks5ProxyAgent } from "undici";
 
-type Undici = typeof import("undici");
-let undici: Undici | undefined;
-let loading: Promise<Undici> | undefined;
+/** The parts of undici kubekit uses. */
+export interface UndiciParts {
+  Pool: typeof Pool;
+  /** undici's `Dispatcher#request`, called with the dispatcher as `this`. */
+  request: (
+    this: Dispatcher,
+    options: Dispatcher.RequestOptions,
+  ) => Promise<Dispatcher.ResponseData>;
+  /** The proxy dispatchers, loaded only when a proxy is configured. */
+  proxies(): Promise<{ ProxyAgent: typeof ProxyAgent; Socks5ProxyAgent: typeof Socks5ProxyAgent }>;
+}
+
+/**
+ * undici's own files for what kubekit uses, relative to the package. The index would also load
+ * fetch, WebSocket, the HTTP cache and the mocks: ~13 MB of RSS and ~15 ms that no kubekit request
+ * needs. These paths hold for the undici minor kubekit pins (package.json); a test fails when an
+ * upgrade moves them.
+ */
+export const UNDICI_FILES = {
+  pool: "undici/lib/dispatcher/pool.js",
+  request: "undici/lib/api/api-request.js",
+  proxyAgent: "undici/lib/dispatcher/proxy-agent.js",
+  socks5ProxyAgent: "undici/lib/dispatcher/socks5-proxy-agent.js",
+} as const;
+
+const cjs = async <T>(specifier: string): Promise<T> =>
+  ((await import(specifier)) as { default: T }).default;
+
+/**
+ * Loads undici's parts from `files`; when any is missing (a different undici is installed), from
+ * its index instead, so a deduplicated install keeps working, only heavier.
+ */
+export async function loadUndiciParts(
+  files: Record<keyof typeof UNDICI_FILES, string> = UNDICI_FILES,
+): Promise<UndiciParts> {
+  try {
+    const [pool, request] = await Promise.all([
+      cjs<typeof Pool>(files.pool),
+      cjs<UndiciParts["request"]>(files.request),
+    ]);
+    if (typeof pool !== "function" || typeof request !== "function")
+      throw new Error("not undici's layout");
+    return {
+      Pool: pool,
+      request,
+      proxies: async () => {
+        const [proxyAgent, socks5] = await Promise.all([
+          cjs<typeof ProxyAgent>(files.proxyAgent),
+          cjs<typeof Socks5ProxyAgent>(files.socks5ProxyAgent),
+        ]);
+        return { ProxyAgent: proxyAgent, Socks5ProxyAgent: socks5 };
+      },
+    };
+  } catch {
+    const lib = await import("undici");
+    return {
+      Pool: lib.Pool,
+      request: lib.Dispatcher.prototype.request as UndiciParts["request"],
+      proxies: async () => ({ ProxyAgent: lib.ProxyAgent, Socks5ProxyAgent: lib.Socks5ProxyAgent }),
+    };
+  }
+}
+
+let undici: UndiciParts | undefined;
+let loading: Promise<UndiciParts> | undefined;
 
 /**
  * undici is loaded on the first request, not when kubekit is imported: it is most of kubekit's
  * import cost, and a program that only builds requests, reads config or runs tests with a fake
  * transport never needs it.
  */
-function loadUndici(): Promise<Undici> | Undici {
+function loadUndici(): Promise<UndiciParts> | UndiciParts {
   if (undici) return undici;
-  loading ??= import("undici").then((m) => {
+  loading ??= loadUndiciParts().then((m) => {
     undici = m;
     return m;
   });
@@ -80,8 +142,11 @@ function tlsFor(
   return tls;
 }
 
+type Proxies = Awaited<ReturnType<UndiciParts["proxies"]>>;
+
 function makeDispatcher(
-  { Pool, ProxyAgent, Socks5ProxyAgent }: Undici,
+  lib: UndiciParts,
+  proxies: Proxies | undefined,
   o: TransportOptions,
   origin: URL,
   cert: ClientCertificate | undefined,
@@ -95,7 +160,8 @@ function makeDispatcher(
     allowH2: o.http2 === true,
     ...(o.connections ? { connections: o.connections } : {}),
   };
-  if (o.proxyUrl) {
+  if (o.proxyUrl && proxies) {
+    const { ProxyAgent, Socks5ProxyAgent } = proxies;
     const proxy = new URL(o.proxyUrl);
     if (
       proxy.protocol === "socks5:" ||
@@ -109,7 +175,7 @@ function makeDispatcher(
     }
     return new ProxyAgent({ uri: proxy.href, requestTls: tls, ...common });
   }
-  return new Pool(
+  return new lib.Pool(
     origin.origin,
     origin.protocol === "https:" ? { ...common, connect: tls } : common,
   );
@@ -151,12 +217,13 @@ export function createTransport(options: TransportOptions): Transport {
   let dispatcher: Dispatcher | undefined;
   let closed = false;
   const retired: Dispatcher[] = [];
+  let proxies: Proxies | undefined;
 
-  const current = (lib: Undici, next: ClientCertificate | undefined): Dispatcher => {
+  const current = (lib: UndiciParts, next: ClientCertificate | undefined): Dispatcher => {
     if (closed) throw new TransportError("the client is closed", { code: "ERR_KUBEKIT_CLOSED" });
     if (!dispatcher) {
       cert = next ?? cert;
-      dispatcher = makeDispatcher(lib, options, base, cert);
+      dispatcher = makeDispatcher(lib, proxies, options, base, cert);
     } else if (next && next !== cert) {
       // A new certificate means new TLS sessions: retire the old pool (its requests finish).
       retired.push(dispatcher);
@@ -166,7 +233,7 @@ export function createTransport(options: TransportOptions): Transport {
         () => {},
       );
       cert = next;
-      dispatcher = makeDispatcher(lib, options, base, cert);
+      dispatcher = makeDispatcher(lib, proxies, options, base, cert);
     }
     return dispatcher;
   };
@@ -178,7 +245,8 @@ export function createTransport(options: TransportOptions): Transport {
       let res: Dispatcher.ResponseData;
       try {
         const lib = undici ?? (await loadUndici());
-        res = await current(lib, req.clientCertificate).request({
+        if (options.proxyUrl) proxies ??= await lib.proxies();
+        res = await lib.request.call(current(lib, req.clientCertificate), {
           origin: base.origin,
           path,
           method: req.method as Dispatcher.HttpMethod,

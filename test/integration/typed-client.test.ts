@@ -191,6 +191,11 @@ describe("typed client", { concurrency: true }, () => {
     assert.equal(created.apiVersion, "v1");
     assert.deepEqual(created.data, { k: "1" });
     assert.deepEqual(updated.data, { k: "2" });
+    // The default User-Agent makes "kubekit" the field manager of writes that name none.
+    assert.deepEqual(
+      created.metadata?.managedFields?.map((f) => f.manager),
+      ["kubekit"],
+    );
   });
 
   test("Secret: stringData is written as base64 data; CRUD and watch", async (t) => {
