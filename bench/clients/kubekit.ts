@@ -99,13 +99,6 @@ main(async () => {
       const syncMs = performance.now() - start;
       const synced = memory();
       const objects = informer.indexer.list().length;
-      const { getHeapSpaceStatistics } = await import("node:v8");
-      const spaces = Object.fromEntries(
-        getHeapSpaceStatistics().map((s) => [s.space_name, Math.round(s.space_size / 1048576)]),
-      );
-      process.stderr.write(
-        `DBG ${JSON.stringify({ spaces, mem: process.memoryUsage(), env: process.env.KUBEKIT_LOG })}\n`,
-      );
       emit({ phase: "synced", syncMs, rssAfterSync: synced.rss, objects });
       const timeout = setTimeout(resolveDone, Math.max(120_000, p.n * 50));
       await done;
