@@ -14,7 +14,7 @@ import { DeferredRestMapper } from "../discovery/deferred.ts";
 import { Discovery } from "../discovery/discovery.ts";
 import { NoMatchError } from "../discovery/errors.ts";
 import type { DiscoveredResource } from "../discovery/parse.ts";
-import { dynamic, inNamespace, type KindMapper } from "../dynamic/dynamic.ts";
+import { dynamic, type KindMapper } from "../dynamic/dynamic.ts";
 import type { Unstructured } from "../dynamic/unstructured.ts";
 import { ManifestError } from "./errors.ts";
 import { isObject, type JsonObject, jsonEqual } from "./json.ts";
@@ -333,7 +333,7 @@ export async function applyManifests(
       const api = dynamic(client, resource);
       const config = configFor(object, resource, options.namespace);
       const ns = resource.namespaced ? config.metadata.namespace : undefined;
-      const scoped = ns === undefined ? api : inNamespace(api, ns);
+      const scoped = ns === undefined ? api : api.namespace(ns);
       const call = options.signal ? { signal: options.signal } : {};
       const before = await scoped.get(config.metadata.name, call).catch((err: unknown) => {
         if (isNotFound(err)) return undefined;
@@ -445,7 +445,7 @@ export async function deleteManifests(
       }
       const api = dynamic(client, resource);
       const ns = resource.namespaced ? (object.metadata.namespace ?? options.namespace) : undefined;
-      const scoped = ns === undefined ? api : inNamespace(api, ns);
+      const scoped = ns === undefined ? api : api.namespace(ns);
       const deleteOptions: DeleteOptions = {
         ...(options.dryRun ? { dryRun: "All" as const } : {}),
         ...(options.propagationPolicy ? { propagationPolicy: options.propagationPolicy } : {}),

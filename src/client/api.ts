@@ -119,8 +119,12 @@ export class Api<T extends KubernetesObject = KubernetesObject, N extends boolea
     this.ns = namespace;
   }
 
-  /** The same resource in one namespace. */
-  namespace(this: Api<T, true>, namespace: string): Api<T, true> {
+  /**
+   * The same resource in one namespace. Does not type-check on a cluster-scoped kind; on a kind
+   * whose scope is known only at run time (`Api<T, boolean>`) it throws a `RequestBuildError`
+   * when the resource turns out to be cluster-scoped.
+   */
+  namespace(this: Api<T, boolean extends N ? boolean : true>, namespace: string): Api<T, true> {
     if (!this.resource.namespaced) {
       throw new RequestBuildError(
         "namespace",

@@ -9,7 +9,7 @@ import { Deployment } from "../api/apps/v1/index.ts";
 import type { TokenRequest } from "../api/authentication/v1/index.ts";
 import type { Scale } from "../api/autoscaling/v1/index.ts";
 import { ConfigMap, Namespace, Node, Pod, ServiceAccount } from "../api/core/v1/index.ts";
-import type { KubernetesList, Status } from "../core/meta.ts";
+import type { KubernetesList, KubernetesObject, Status } from "../core/meta.ts";
 import type { WatchEvent } from "../rest/watch.ts";
 import type { Api } from "./api.ts";
 import type { Client } from "./client.ts";
@@ -34,6 +34,10 @@ assertType<Equal<typeof crds, Api<CustomResourceDefinition, false>>>();
 client.api(Namespace).namespace("x");
 // @ts-expect-error Node is cluster-scoped
 client.api(Node).namespace("x");
+// A scope known only at run time (dynamic, discovered) takes one, checked when called.
+declare const someKind: Api<KubernetesObject, boolean>;
+assertType<Equal<ReturnType<typeof someKind.namespace>, Api<KubernetesObject, true>>>();
+someKind.namespace("x");
 
 export async function verbs(): Promise<void> {
   const web = client.api(Pod).namespace("web");

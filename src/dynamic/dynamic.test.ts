@@ -9,7 +9,7 @@ import { DecodeError, RequestBuildError } from "../core/errors.ts";
 import { RestMapper } from "../discovery/mapper.ts";
 import { fromAggregated } from "../discovery/parse.ts";
 import type { HttpRequest, HttpResponse } from "../rest/http.ts";
-import { dynamic, dynamicFor, dynamicForKind, inNamespace } from "./dynamic.ts";
+import { dynamic, dynamicFor, dynamicForKind } from "./dynamic.ts";
 import { ACCEPT_PARTIAL_METADATA, ACCEPT_PARTIAL_METADATA_LIST, metadata } from "./metadata.ts";
 import { ACCEPT_TABLE, formatTable, humanDuration, type Table, tables } from "./table.ts";
 import { isUnstructured, nestedField, type Unstructured } from "./unstructured.ts";
@@ -332,7 +332,7 @@ test("unstructured helpers", () => {
   assert.equal(nestedField(u, "toString"), undefined);
 });
 
-test("namespace() type-checks for runtime scopes and not for cluster-scoped ones; inNamespace for Api", async () => {
+test("namespace() type-checks for runtime scopes and not for cluster-scoped ones", async () => {
   const { client, line } = fake();
   const nodes = { group: "", version: "v1", resource: "nodes", namespaced: false } as const;
   // @ts-expect-error: a cluster-scoped resource has no namespace()
@@ -342,7 +342,7 @@ test("namespace() type-checks for runtime scopes and not for cluster-scoped ones
   const unknownScope = mapper.resolve("deploy");
   await metadata(client, unknownScope).namespace("a").get("web");
   await assert.rejects(tables(client, unknownScope).namespace("a").get("web"), DecodeError);
-  await inNamespace(dynamic(client, unknownScope), "a").get("web");
+  await dynamic(client, unknownScope).namespace("a").get("web");
   assert.deepEqual(
     [line(0), line(1), line(2)],
     [
@@ -351,5 +351,6 @@ test("namespace() type-checks for runtime scopes and not for cluster-scoped ones
       "GET /apis/apps/v1/namespaces/a/deployments/web",
     ],
   );
-  assert.throws(() => inNamespace(dynamic(client, nodes), "a"), RequestBuildError);
+  // @ts-expect-error: a cluster-scoped resource has no namespace()
+  assert.throws(() => dynamic(client, nodes).namespace("a"), RequestBuildError);
 });

@@ -6,7 +6,6 @@
 import type { Api } from "../client/api.ts";
 import type { Client } from "../client/client.ts";
 import { RequestBuildError } from "../core/errors.ts";
-import type { KubernetesObject } from "../core/meta.ts";
 import type { GroupVersionResource, ResourceRef } from "../core/resource.ts";
 import type { GroupKind } from "../discovery/mapper.ts";
 import type { DiscoveredResource } from "../discovery/parse.ts";
@@ -67,18 +66,6 @@ function toRef<N extends boolean>(
     namespaced,
     ...(kind === undefined ? {} : { kind }),
   });
-}
-
-/**
- * `api.namespace(ns)` for an `Api` whose scope is known only at run time (`Api<T, boolean>`, as
- * from `dynamicForKind` or a discovered descriptor), where the typed `namespace()` does not
- * type-check. Throws a `RequestBuildError` for a cluster-scoped resource, as `namespace()` does.
- */
-export function inNamespace<T extends KubernetesObject>(
-  api: Api<T, boolean>,
-  namespace: string,
-): Api<T, true> {
-  return (api as Api<T, true>).namespace(namespace);
 }
 
 /** A mapper from kinds to resources: `RestMapper` or `DeferredRestMapper`. */

@@ -8,7 +8,6 @@ export {
   dynamic,
   dynamicFor,
   dynamicForKind,
-  inNamespace,
   type KindMapper,
   type ScopedGroupVersionResource,
 } from "./dynamic.ts";

@@ -24,7 +24,6 @@ import {
   dynamic,
   dynamicForKind,
   formatTable,
-  inNamespace,
   metadata,
   tables,
   type Unstructured,
@@ -333,10 +332,9 @@ test("a CRD created at run time: the deferred mapper finds it, the dynamic clien
     );
     assert.equal(mapper.refreshes, 1);
 
-    const widgets = inNamespace(
-      await dynamicForKind(client, mapper, { group, version: "v1", kind: "Widget" }),
-      ns.name,
-    );
+    const widgets = (
+      await dynamicForKind(client, mapper, { group, version: "v1", kind: "Widget" })
+    ).namespace(ns.name);
     const start = await widgets.list();
     const seen: string[] = [];
     const watchDone = (async () => {
