@@ -34,11 +34,7 @@ export interface ApiContext {
 
 export type PatchKind = "json" | "merge" | "strategic";
 
-/** RFC 6902 operations. */
-export type JsonPatchOperation =
-  | { op: "add" | "replace" | "test"; path: string; value: unknown }
-  | { op: "remove"; path: string }
-  | { op: "move" | "copy"; from: string; path: string };
+export type { JsonPatchOperation } from "../core/patch.ts";
 
 export interface PatchCallOptions extends PatchOptions, CallOptions {
   /** The patch format; required, because guessing one is how patches go wrong. */

@@ -1,6 +1,7 @@
 export * from "./errors.ts";
 export * from "./meta.ts";
 export * from "./options.ts";
+export * from "./patch.ts";
 export * from "./request.ts";
 export * from "./resource.ts";
 export * from "./selectors.ts";
