@@ -370,6 +370,35 @@ test("a server that answers in the legacy format gets one request per group vers
   assert.ok(cause instanceof ApiError && isServiceUnavailable(cause));
 });
 
+test("discovery has its own rate limiter with client-go's burst of 300, over the client's connections", async () => {
+  const server = new FakeServer();
+  server.aggregated = false;
+  // A client allowed one request now and one a second later, on a clock that never moves: the
+  // seven legacy requests complete only because discovery does not spend the client's tokens.
+  const clock = new ManualClock();
+  const base = server.rest();
+  const rest = new RestClient({
+    server: base.server,
+    qps: 1,
+    burst: 1,
+    clock,
+    maxRetries: 0,
+    transport: {
+      dispatch: async (req) => base.send({ method: req.method, path: req.path }),
+      close: async () => {},
+    },
+  });
+  const d = new Discovery(rest);
+  assert.notEqual(d.rest, rest);
+  assert.deepEqual([d.rest.rateLimiter?.qps, d.rest.rateLimiter?.burst], [1, 300]);
+  assert.equal((await d.snapshot()).format, "legacy");
+  assert.equal(server.paths().length, 7);
+  assert.ok(rest.rateLimiter?.tryAcquire(), "the client's own token is still there");
+  // A limiter that already allows more, or none at all, is kept as it is.
+  assert.equal(new Discovery(d.rest).rest, d.rest);
+  assert.equal(new Discovery(base).rest, base);
+});
+
 test("legacy: true asks for plain JSON only", async () => {
   const server = new FakeServer();
   const d = new Discovery(server.rest()).withLegacy();

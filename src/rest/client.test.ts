@@ -19,6 +19,7 @@ import {
   TransportError,
 } from "../core/errors.ts";
 import { defaultUserAgent, KUBEKIT_VERSION, RestClient } from "./client.ts";
+import { createTransport } from "./transport.ts";
 
 type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void;
 const routes = new Map<string, Handler>();
@@ -443,4 +444,42 @@ test("nothing leaks: no sockets, timers or handles are left once the clients are
   const clientSockets = [...sockets].filter((s) => !s.destroyed);
   assert.deepEqual(clientSockets.length, 0, `open connections: ${clientSockets.length}`);
   assert.ok(!leftovers.includes("Timeout"), `timers left: ${leftovers.join(", ")}`);
+});
+
+test("withRateLimit: its own limiter, the same headers and transport; closing it keeps the parent's open", async () => {
+  const agents: (string | undefined)[] = [];
+  routes.set("/limited", (req, res) => {
+    agents.push(req.headers["user-agent"]);
+    res.writeHead(200, { "content-type": "application/json" }).end("{}");
+  });
+  const real = createTransport({ server: base });
+  let dispatched = 0;
+  let closed = 0;
+  const parent = client({
+    qps: 5,
+    burst: 1,
+    userAgent: "parent/1",
+    transport: {
+      dispatch: (req) => {
+        dispatched++;
+        return real.dispatch(req);
+      },
+      close: async (o) => {
+        closed++;
+        await real.close(o);
+      },
+    },
+  });
+  const child = parent.withRateLimit({ qps: 5, burst: 300 });
+  assert.deepEqual([child.rateLimiter?.qps, child.rateLimiter?.burst], [5, 300]);
+  assert.equal(parent.rateLimiter?.burst, 1);
+  assert.equal(parent.withRateLimit({ qps: -1 }).rateLimiter, undefined);
+  for (let i = 0; i < 5; i++) await child.json({ method: "GET", path: "/limited" });
+  await child.close();
+  assert.equal(closed, 0);
+  await parent.json({ method: "GET", path: "/limited" });
+  assert.deepEqual(agents, Array(6).fill("parent/1"));
+  assert.equal(dispatched, 6);
+  await parent.close();
+  assert.equal(closed, 1);
 });

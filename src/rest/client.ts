@@ -194,8 +194,10 @@ export class RestClient {
   #transport: Transport;
   #dispatch: (req: HttpRequest) => Promise<HttpResponse>;
   #headers: HeaderMap;
+  #options: RestClientOptions;
 
   constructor(options: RestClientOptions) {
+    this.#options = options;
     this.server = options.server;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const clock = options.clock ?? realClock;
@@ -414,6 +416,21 @@ export class RestClient {
   }
 
   /** Closes the connection pools; requests in flight finish first unless `force`. */
+  /**
+   * A client of the same server over the same connections, credentials and interceptors, with a
+   * rate limiter of its own (a negative qps: none), as client-go gives discovery a burst of 300.
+   * Closing it leaves the shared connections open; closing this client closes them.
+   */
+  withRateLimit(limit: { qps: number; burst?: number }): RestClient {
+    const shared = this.#transport;
+    return new RestClient({
+      ...this.#options,
+      qps: limit.qps,
+      ...(limit.burst === undefined ? {} : { burst: limit.burst }),
+      transport: { dispatch: (req) => shared.dispatch(req), close: async () => {} },
+    });
+  }
+
   close(options?: { force?: boolean }): Promise<void> {
     return this.#transport.close(options);
   }
