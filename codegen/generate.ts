@@ -19,7 +19,7 @@
  *
  * ## Output: where definitions live
  * A definition goes to the module of its Go package, named as client-go names the package
- * (model.ts `moduleOfPackage`): `io.k8s.api.apps.v1.Deployment` → `src/api/apps/v1`,
+ * (src/crdgen/model.ts `moduleOfPackage`): `io.k8s.api.apps.v1.Deployment` → `src/api/apps/v1`,
  * `internal.apiserver.k8s.io` → `apiserverinternal/v1alpha1`, apiextensions and the aggregator's
  * apiregistration under their package names. The shared definitions:
  * - apimachinery's meta/v1 (ObjectMeta, ListMeta, Status, LabelSelector, Time, MicroTime, ...) →
@@ -38,9 +38,10 @@
  * ## Output: what a module holds
  * - an interface per object definition, properties in schema order with the schema's descriptions
  *   as doc comments, required exactly as the schema's `required`; other definitions become type
- *   aliases. Type mapping: model.ts `typeOf` (IntOrString `number | string`; Quantity, Time,
- *   MicroTime `string`; maps `Record<string, T>`; untyped `unknown`). Values are the wire JSON:
- *   nothing is converted on decode, so these are interfaces, never classes.
+ *   aliases. Type mapping: src/crdgen/model.ts `typeOf`, shared with kubekit-crdgen
+ *   (IntOrString `number | string`; Quantity, Time, MicroTime `string`; maps `Record<string, T>`;
+ *   untyped `unknown`). Values are the wire JSON: nothing is converted on decode, so these are
+ *   interfaces, never classes.
  * - on each kind, `apiVersion` and `kind` are string literals and optional. Optional because the
  *   server leaves them out of list items (`PodList.items[i]` has neither) and because an object
  *   literal for create should not have to repeat what the descriptor already says; the client sets
@@ -65,11 +66,12 @@
  *
  * ## Determinism and checks
  * Output depends only on the snapshot: definitions sorted by name, discovery in the server's order,
- * files laid out as Biome would (emit.ts). Every file starts with the `Code generated` line; a
- * file under an output folder (`TARGETS`) that starts with it and is no longer produced is
- * deleted, other files (src/api/api.test-d.ts, src/clientset/*.test.ts) are left alone.
- * codegen/generate.test.ts regenerates into a temporary directory and fails on any difference
- * from the committed src/api/, src/clientset/ and src/apply/patchmeta.generated.ts.
+ * files laid out as Biome would (src/crdgen/printer.ts and render.ts, shared with kubekit-crdgen).
+ * Every file starts with the `Code generated` line; a file under an output folder (`TARGETS`) that
+ * starts with it and is no longer produced is deleted, other files (src/api/api.test-d.ts,
+ * src/clientset/*.test.ts) are left alone. codegen/generate.test.ts regenerates into a temporary
+ * directory and fails on any difference from the committed src/api/, src/clientset/ and
+ * src/apply/patchmeta.generated.ts.
  */
 import { mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";

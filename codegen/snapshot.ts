@@ -4,44 +4,9 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import type { DiscoveryResource, GVK, Schema } from "../src/crdgen/schema.ts";
 
-/** The subset of an OpenAPI v3 schema object that kube-apiserver emits and the generator reads. */
-export interface Schema {
-  type?: string;
-  format?: string;
-  description?: string;
-  properties?: Record<string, Schema>;
-  required?: string[];
-  items?: Schema;
-  additionalProperties?: Schema | boolean;
-  $ref?: string;
-  allOf?: Schema[];
-  oneOf?: Schema[];
-  anyOf?: Schema[];
-  enum?: unknown[];
-  nullable?: boolean;
-  "x-kubernetes-group-version-kind"?: GVK[];
-  "x-kubernetes-int-or-string"?: boolean;
-  "x-kubernetes-preserve-unknown-fields"?: boolean;
-}
-
-export interface GVK {
-  group: string;
-  version: string;
-  kind: string;
-}
-
-/** apidiscovery.k8s.io/v2 APIResourceDiscovery, as far as the generator reads it. */
-export interface DiscoveryResource {
-  resource: string;
-  responseKind?: GVK;
-  scope: "Namespaced" | "Cluster";
-  singularResource?: string;
-  verbs?: string[];
-  shortNames?: string[];
-  categories?: string[];
-  subresources?: { subresource: string; responseKind?: GVK; verbs?: string[] }[];
-}
+export type { DiscoveryResource, GVK, Schema } from "../src/crdgen/schema.ts";
 
 export interface DiscoveryGroup {
   /** `""` for the core group. */

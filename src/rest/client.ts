@@ -35,6 +35,7 @@ import {
 import { debugLog, type LogSink, logLevelFromEnv } from "./log.ts";
 import { TokenBucket } from "./ratelimit.ts";
 import { createTransport, type Transport, type TransportOptions } from "./transport.ts";
+import type { UpgradeSettings } from "./upgrade.ts";
 import { decodeWatchEvents, type WatchEvent } from "./watch.ts";
 
 /** An HTTP request to the API server, before interceptors. */
@@ -195,9 +196,12 @@ export class RestClient {
   #dispatch: (req: HttpRequest) => Promise<HttpResponse>;
   #headers: HeaderMap;
   #options: RestClientOptions;
+  /** The options the connections were made from; none for a transport of the caller's own. */
+  #connection: RestClientOptions | undefined;
 
   constructor(options: RestClientOptions) {
     this.#options = options;
+    this.#connection = options.transport ? undefined : options;
     this.server = options.server;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const clock = options.clock ?? realClock;
@@ -417,18 +421,41 @@ export class RestClient {
 
   /** Closes the connection pools; requests in flight finish first unless `force`. */
   /**
+   * How to open a connection of one's own to this client's server with its TLS settings, proxy,
+   * credentials and headers (User-Agent, impersonation): what a WebSocket upgrade needs, since it
+   * takes its connection out of the pool. Undefined for a client built on a transport of its own
+   * (a test's fake), which has no connections to copy.
+   */
+  upgradeSettings(): UpgradeSettings | undefined {
+    const o = this.#connection;
+    if (!o) return undefined;
+    const { "accept-encoding": _, ...headers } = this.#headers;
+    return {
+      server: o.server,
+      ...(o.ca !== undefined ? { ca: o.ca } : {}),
+      ...(o.insecureSkipTlsVerify ? { insecureSkipTlsVerify: true } : {}),
+      ...(o.tlsServerName ? { tlsServerName: o.tlsServerName } : {}),
+      ...(o.proxyUrl ? { proxyUrl: o.proxyUrl } : {}),
+      ...(o.credentials ? { credentials: o.credentials } : {}),
+      headers,
+    };
+  }
+
+  /**
    * A client of the same server over the same connections, credentials and interceptors, with a
    * rate limiter of its own (a negative qps: none), as client-go gives discovery a burst of 300.
    * Closing it leaves the shared connections open; closing this client closes them.
    */
   withRateLimit(limit: { qps: number; burst?: number }): RestClient {
     const shared = this.#transport;
-    return new RestClient({
+    const child = new RestClient({
       ...this.#options,
       qps: limit.qps,
       ...(limit.burst === undefined ? {} : { burst: limit.burst }),
       transport: { dispatch: (req) => shared.dispatch(req), close: async () => {} },
     });
+    child.#connection = this.#connection;
+    return child;
   }
 
   close(options?: { force?: boolean }): Promise<void> {

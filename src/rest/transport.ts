@@ -181,6 +181,20 @@ function makeDispatcher(
   );
 }
 
+/**
+ * A dispatcher of its own to the server of `options` (the transport's TLS settings and proxy),
+ * presenting `cert`: what a WebSocket upgrade (exec, attach, port-forward) needs, since an
+ * upgraded connection leaves the pool it was made in. HTTP/1.1 only, as an upgrade requires.
+ */
+export async function createDispatcher(
+  options: TransportOptions,
+  cert?: ClientCertificate,
+): Promise<Dispatcher> {
+  const lib = undici ?? (await loadUndici());
+  const proxies = options.proxyUrl ? await lib.proxies() : undefined;
+  return makeDispatcher(lib, proxies, { ...options, http2: false }, new URL(options.server), cert);
+}
+
 /** Explains a network or TLS failure in one line, keeping the original as the cause. */
 function describe(err: unknown, method: string, url: string): TransportError {
   const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };

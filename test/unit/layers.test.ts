@@ -27,6 +27,7 @@ export const LAYERS = [
   "controller",
   "streams",
   "testing",
+  "crdgen",
 ] as const;
 
 const importRe =
