@@ -85,7 +85,30 @@ test("single-object calls use the chosen namespace, else the object's, else the 
       "PUT /apis/example.com/v1/namespaces/dflt/things/b",
     ],
   );
-  assert.equal(sent[3]!.body, '{"metadata":{"name":"b"},"spec":{"size":2}}');
+  assert.equal(
+    sent[3]!.body,
+    '{"apiVersion":"example.com/v1","kind":"Thing","metadata":{"name":"b"},"spec":{"size":2}}',
+  );
+});
+
+test("create, update and updateStatus send the descriptor's apiVersion and kind where the object has none", async () => {
+  const { api, sent } = recording();
+  const things = api(Thing).namespace("web");
+  await things.create({ metadata: { name: "a" } });
+  await things.update({ apiVersion: "example.com/v1", kind: "Thing", metadata: { name: "a" } });
+  await things.status.update({ kind: "Other", metadata: { name: "a" } } as Thing);
+  // A runtime reference without a kind (dynamic by GVR) sends the object as it is.
+  const byGvr = api({ group: "example.com", version: "v1", plural: "things", namespaced: true });
+  await byGvr.namespace("web").create({ metadata: { name: "b" } });
+  assert.deepEqual(
+    sent.map((r) => JSON.parse(String(r.body))),
+    [
+      { apiVersion: "example.com/v1", kind: "Thing", metadata: { name: "a" } },
+      { apiVersion: "example.com/v1", kind: "Thing", metadata: { name: "a" } },
+      { apiVersion: "example.com/v1", kind: "Other", metadata: { name: "a" } },
+      { metadata: { name: "b" } },
+    ],
+  );
 });
 
 test("list and watch span all namespaces unless one was chosen; options become query parameters", async () => {

@@ -21,7 +21,7 @@ import type {
 } from "../core/options.ts";
 import { PatchType } from "../core/options.ts";
 import { buildRequest, type RequestInput } from "../core/request.ts";
-import type { ResourceRef, ResourceType } from "../core/resource.ts";
+import { apiVersionOf, type ResourceRef, type ResourceType } from "../core/resource.ts";
 import type { CallOptions, ListPage, RestClient, WatchCallOptions } from "../rest/client.ts";
 import type { WatchEvent } from "../rest/watch.ts";
 
@@ -93,6 +93,19 @@ function encodeBody(obj: unknown, field: string): string {
   if (typeof obj !== "object" || obj === null)
     throw new RequestBuildError(field, "must be an object");
   return JSON.stringify(obj);
+}
+
+/**
+ * `obj` with the descriptor's `apiVersion` and `kind` where it has none, as client-go's typed
+ * clients send them: built-in endpoints take an object without them, but a custom resource's
+ * rejects it (400, "Object 'Kind' is missing"). Given values are kept; a mismatch is the server's
+ * to refuse.
+ */
+function withTypeMeta(obj: unknown, resource: ResourceType | ResourceRef): unknown {
+  if (typeof obj !== "object" || obj === null || !("kind" in resource)) return obj;
+  const { apiVersion, kind, ...rest } = obj as { apiVersion?: unknown; kind?: unknown };
+  if (apiVersion !== undefined && kind !== undefined) return obj;
+  return { apiVersion: apiVersion ?? apiVersionOf(resource), kind: kind ?? resource.kind, ...rest };
 }
 
 /**
@@ -194,7 +207,7 @@ export class Api<T extends KubernetesObject = KubernetesObject, N extends boolea
       this.#build({
         verb: "create",
         options: opts,
-        body: encodeBody(obj, "object"),
+        body: encodeBody(withTypeMeta(obj, this.resource), "object"),
         namespace: this.#single(obj),
       }),
       call,
@@ -209,7 +222,7 @@ export class Api<T extends KubernetesObject = KubernetesObject, N extends boolea
         verb: "update",
         name: nameOf(obj),
         options: opts,
-        body: encodeBody(obj, "object"),
+        body: encodeBody(withTypeMeta(obj, this.resource), "object"),
         namespace: this.#single(obj),
       }),
       call,
@@ -494,7 +507,7 @@ export class StatusApi<T extends KubernetesObject> {
         name: nameOf(obj),
         subresource: "status",
         options: opts,
-        body: encodeBody(obj, "object"),
+        body: encodeBody(withTypeMeta(obj, this.#api.resource), "object"),
         namespace: this.#ns(obj),
       }),
       call,

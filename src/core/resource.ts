@@ -1,7 +1,7 @@
 /**
  * Resource type descriptors: the static facts about a kind of object (group, version, plural,
  * scope, ...) that let request building address it without any call site spelling a URL or a
- * plural. The generator in `codegen/` emits one descriptor per built-in kind and per CRD version;
+ * plural. `codegen/` emits one descriptor per built-in kind, `kubekit-crdgen` one per CRD version;
  * the dynamic client builds them at run time from discovery.
  */
 import { RequestBuildError } from "./errors.ts";
