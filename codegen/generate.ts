@@ -2,8 +2,9 @@
  * The generator of `src/api/`: kubekit's typed API, one module per group version, made from what
  * a real kube-apiserver serves.
  *
- *   npm run codegen                  regenerate src/api/, src/clientset/ and
- *                                    src/apply/patchmeta.generated.ts from the stored
+ *   npm run codegen                  regenerate src/api/, src/clientset/,
+ *                                    src/apply/patchmeta.generated.ts and
+ *                                    src/testing/ssa-schema.generated.ts from the stored
  *                                    snapshot (no network)
  *   npm run codegen -- --fetch       refetch the snapshot from a cluster, then regenerate
  *       [--kubeconfig <file>]        default: $KUBECONFIG, else .kubekit/cluster/kubeconfig
@@ -82,13 +83,14 @@ import { connectionFromKubeconfig, fetchSnapshot } from "./fetch.ts";
 import { buildModules } from "./model.ts";
 import { PATCH_META_FILE, renderPatchMeta } from "./patchmeta.ts";
 import { loadSnapshot, pickSnapshot } from "./snapshot.ts";
+import { renderSsaSchema, SSA_SCHEMA_FILE } from "./ssaschema.ts";
 
 export const REPO_ROOT = resolve(import.meta.dirname, "..");
 export const SNAPSHOT_ROOT = join(REPO_ROOT, "codegen/openapi");
 /** The output directory: generated files go to folders under it, as under src/. */
 export const DEFAULT_OUT = join(REPO_ROOT, "src");
 /** The folders under the output directory that the generator owns (and prunes). */
-export const TARGETS = ["api", "clientset", "apply"] as const;
+export const TARGETS = ["api", "clientset", "apply", "testing"] as const;
 
 /** Every generated file, by path relative to the output directory (`api/core/v1/index.ts`). */
 export function generate(snapshotDir: string): { version: string; files: Map<string, string> } {
@@ -103,6 +105,7 @@ export function generate(snapshotDir: string): { version: string; files: Map<str
     renderClientset(buildClientset(snapshot, modules), snapshot.version),
   );
   files.set(PATCH_META_FILE, renderPatchMeta(snapshot));
+  files.set(SSA_SCHEMA_FILE, renderSsaSchema(snapshotDir, snapshot.version));
   return { version: snapshot.version, files };
 }
 
