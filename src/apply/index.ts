@@ -13,6 +13,7 @@ export {
   managedFieldsEntry,
   ownedFieldPaths,
 } from "./extract.ts";
+export { applyJsonPatch, JsonPatchError, type JsonPatchErrorReason } from "./jsonpatch.ts";
 export {
   type ApplyAction,
   type ApplyManifestResult,
