@@ -20,14 +20,12 @@ export interface UndiciParts {
 /**
  * undici's own files for what kubekit uses, relative to the package. The index would also load
  * fetch, WebSocket, the HTTP cache and the mocks: ~13 MB of RSS and ~15 ms that no kubekit request
- * needs. These paths hold for the undici minor kubekit pins (package.json); a test fails when an
- * upgrade moves them.
+ * needs (it is loaded only when a proxy is configured). These paths hold for the undici minor
+ * kubekit pins (package.json); a test fails when an upgrade moves them.
  */
 export const UNDICI_FILES = {
   pool: "undici/lib/dispatcher/pool.js",
   request: "undici/lib/api/api-request.js",
-  proxyAgent: "undici/lib/dispatcher/proxy-agent.js",
-  socks5ProxyAgent: "undici/lib/dispatcher/socks5-proxy-agent.js",
 } as const;
 
 const cjs = async <T>(specifier: string): Promise<T> =>
@@ -50,12 +48,11 @@ export async function loadUndiciParts(
     return {
       Pool: pool,
       request,
+      // The proxy agents drive their tunnels through the Dispatcher methods undici's index
+      // installs (`connect`), so a proxy loads the index; its Pool is the same class as ours.
       proxies: async () => {
-        const [proxyAgent, socks5] = await Promise.all([
-          cjs<typeof ProxyAgent>(files.proxyAgent),
-          cjs<typeof Socks5ProxyAgent>(files.socks5ProxyAgent),
-        ]);
-        return { ProxyAgent: proxyAgent, Socks5ProxyAgent: socks5 };
+        const lib = await import("undici");
+        return { ProxyAgent: lib.ProxyAgent, Socks5ProxyAgent: lib.Socks5ProxyAgent };
       },
     };
   } catch {
