@@ -192,15 +192,22 @@ export async function createDispatcher(
   return makeDispatcher(lib, proxies, { ...options, http2: false }, new URL(options.server), cert);
 }
 
-/** Explains a network or TLS failure in one line, keeping the original as the cause. */
-function describe(err: unknown, method: string, url: string): TransportError {
+/**
+ * Explains a network or TLS failure in one line (`what` when the code says nothing more specific),
+ * keeping the original as the cause.
+ */
+export function describeNetworkError(
+  err: unknown,
+  method: string,
+  url: string,
+  what = "request failed",
+): TransportError {
   const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
   const code = e.code ?? e.cause?.code;
   const detail =
     e.cause?.message && e.cause.message !== e.message
       ? `${e.message}: ${e.cause.message}`
       : (e.message ?? String(err));
-  let what = "request failed";
   if (
     code &&
     /^(ERR_TLS_|CERT_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED|ERR_SSL_|HOSTNAME_MISMATCH)/.test(code)
@@ -268,7 +275,7 @@ export function createTransport(options: TransportOptions): Transport {
       } catch (err) {
         if (req.signal?.aborted) throw req.signal.reason;
         if (err instanceof TransportError) throw err;
-        throw describe(err, req.method, path);
+        throw describeNetworkError(err, req.method, path);
       }
       const encoding = res.headers["content-encoding"];
       return {

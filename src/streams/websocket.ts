@@ -8,6 +8,7 @@ import type { Dispatcher, WebSocket as UndiciWebSocket } from "undici";
 import { type Credentials, raceSignal } from "../auth/credentials.ts";
 import { ApiError, TimeoutError, TransportError } from "../core/errors.ts";
 import type { Status } from "../core/meta.ts";
+import { describeNetworkError } from "../rest/transport.ts";
 import { type UpgradeSettings, upgradeDispatcher } from "../rest/upgrade.ts";
 import { StreamError } from "./errors.ts";
 
@@ -412,20 +413,8 @@ function refusal(capture: Capture, path: string): ApiError {
 }
 
 function networkError(err: Error | undefined, path: string): TransportError {
-  const e = err as { code?: string; message?: string; cause?: { code?: string } } | undefined;
-  const code = e?.code ?? e?.cause?.code;
-  let what = "the WebSocket connection failed";
-  if (
-    code &&
-    /^(ERR_TLS_|CERT_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED|ERR_SSL_|HOSTNAME_MISMATCH)/.test(code)
-  ) {
-    what =
-      "TLS handshake failed (the server's certificate is not trusted by the configured CA, or does not match its name)";
-  } else if (code === "ECONNREFUSED") what = "connection refused";
-  else if (code === "ECONNRESET" || code === "UND_ERR_SOCKET") what = "connection lost";
-  else if (code === "ENOTFOUND" || code === "EAI_AGAIN") what = "host not found";
-  return new TransportError(
-    `GET ${path}: ${what}${err ? ` (${code ?? "no code"}: ${e?.message ?? String(err)})` : ""}`,
-    { cause: err, method: "GET", url: path },
-  );
+  const what = "the WebSocket connection failed";
+  return err
+    ? describeNetworkError(err, "GET", path, what)
+    : new TransportError(`GET ${path}: ${what}`, { method: "GET", url: path });
 }

@@ -11,8 +11,8 @@
  * a schema the result is the same).
  */
 
-import { ApiError } from "../core/errors.ts";
-import type { Status, StatusCause } from "../core/meta.ts";
+import type { ApiError } from "../core/errors.ts";
+import type { StatusCause } from "../core/meta.ts";
 import {
   compareGoStrings,
   FieldSet,
@@ -36,6 +36,7 @@ import {
   toFieldSet,
   validate,
 } from "./fieldmanager-typed.ts";
+import { statusError } from "./status.ts";
 
 type JsonObject = Record<string, unknown>;
 
@@ -61,18 +62,8 @@ export interface ManagerInfo {
 // ---------------------------------------------------------------------------------------------
 // Status errors as the server writes them
 
-function status(code: number, reason: string | undefined, message: string, causes?: StatusCause[]) {
-  const s: Status = {
-    kind: "Status",
-    apiVersion: "v1",
-    metadata: {},
-    status: "Failure",
-    message,
-    ...(reason ? { reason } : {}),
-    ...(causes ? { details: { causes } } : {}),
-    code,
-  };
-  return new ApiError(s);
+function status(code: number, reason: string, message: string, causes?: StatusCause[]) {
+  return statusError(code, reason, message, causes ? { causes } : undefined);
 }
 
 export const badRequest = (message: string): ApiError => status(400, "BadRequest", message);
@@ -111,20 +102,15 @@ export function validateApplyManager(manager: string): ApiError | undefined {
   }
   if (causes.length === 0) return undefined;
   const list = causes.map((c) => `${c.field}: ${c.message}`);
-  const s: Status = {
-    kind: "Status",
-    apiVersion: "v1",
-    metadata: {},
-    status: "Failure",
-    message: `PatchOptions.meta.k8s.io "" is invalid: ${list.length === 1 ? list[0] : `[${list.join(", ")}]`}`,
-    reason: "Invalid",
-    details: { group: "meta.k8s.io", kind: "PatchOptions", causes },
-    code: 422,
-  };
-  return new ApiError(s);
+  return statusError(
+    422,
+    "Invalid",
+    `PatchOptions.meta.k8s.io "" is invalid: ${list.length === 1 ? list[0] : `[${list.join(", ")}]`}`,
+    { group: "meta.k8s.io", kind: "PatchOptions", causes },
+  );
 }
 /** An error that is not a Status on the server: a 500 without a reason. */
-export const internalError = (message: string): ApiError => status(500, undefined, message);
+export const internalError = (message: string): ApiError => status(500, "", message);
 
 // ---------------------------------------------------------------------------------------------
 // Manager identities and the encoding of managedFields
