@@ -52,6 +52,11 @@ export interface AttachOptions {
   namespace?: string;
   /** Milliseconds for the WebSocket handshake; default the client's timeout (30 s). 0: none. */
   timeoutMs?: number;
+  /**
+   * Ping interval in milliseconds (client-go: 5,000, the default); the session ends with
+   * `ERR_KUBEKIT_STREAM_LOST` when nothing has arrived for 12 intervals plus a second. 0: no pings.
+   */
+  keepAliveMs?: number;
   /** Ends the session: the WebSocket is closed, which ends the remote side's stdin. */
   signal?: AbortSignal;
   /** Subprotocols to offer, preferred first; default v5, then v4. */
@@ -253,6 +258,7 @@ async function openSession(
     protocols,
     signal: options.signal,
     timeoutMs: options.timeoutMs ?? target.rest.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    keepAliveMs: options.keepAliveMs,
   });
   return new Session(connection, {
     tty,

@@ -16,6 +16,11 @@ export interface PortForwardOptions {
   namespace?: string;
   /** Milliseconds for the WebSocket handshake; default the client's timeout (30 s). 0: none. */
   timeoutMs?: number;
+  /**
+   * Ping interval in milliseconds (client-go: 5,000, the default); the session ends with
+   * `ERR_KUBEKIT_STREAM_LOST` when nothing has arrived for 12 intervals plus a second. 0: no pings.
+   */
+  keepAliveMs?: number;
   /** Ends the forward: the WebSocket closes and the streams are destroyed with the reason. */
   signal?: AbortSignal;
 }
@@ -76,6 +81,7 @@ export async function portForward(
     protocols: [PROTOCOL_V4],
     signal: options.signal,
     timeoutMs: options.timeoutMs ?? target.rest.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    keepAliveMs: options.keepAliveMs,
   });
   return new ForwardSession(connection, ports, options.signal);
 }

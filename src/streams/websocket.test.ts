@@ -5,15 +5,19 @@ import { test } from "node:test";
 import { promisify } from "node:util";
 import { loadWebSocket, UNDICI_WEBSOCKET_FILE } from "./websocket.ts";
 
-test("undici's WebSocket loads from its own file, the class its index exports", async () => {
+test("undici's WebSocket and ping load from its own file, what its index exports", async () => {
   createRequire(import.meta.url).resolve(UNDICI_WEBSOCKET_FILE);
-  const WebSocket = await loadWebSocket();
-  assert.equal(WebSocket, (await import("undici")).WebSocket);
+  const { WebSocket, ping } = await loadWebSocket();
+  const index = await import("undici");
+  assert.equal(WebSocket, index.WebSocket);
+  assert.equal(ping, index.ping);
 });
 
 test("an undici without that file is loaded through its index", async () => {
-  const WebSocket = await loadWebSocket("undici/lib/no-such-file.js");
-  assert.equal(WebSocket, (await import("undici")).WebSocket);
+  const { WebSocket, ping } = await loadWebSocket("undici/lib/no-such-file.js");
+  const index = await import("undici");
+  assert.equal(WebSocket, index.WebSocket);
+  assert.equal(ping, index.ping);
 });
 
 test("loading the WebSocket does not load undici's index", async () => {
@@ -21,7 +25,7 @@ test("loading the WebSocket does not load undici's index", async () => {
   const script = `
     import { createRequire } from "node:module";
     import { loadWebSocket } from "./src/streams/websocket.ts";
-    const WebSocket = await loadWebSocket();
+    const { WebSocket } = await loadWebSocket();
     const loaded = Object.keys(createRequire(import.meta.url).cache).filter((f) => f.includes("undici"));
     console.log(JSON.stringify({ ok: typeof WebSocket === "function", loaded }));
   `;

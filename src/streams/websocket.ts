@@ -16,16 +16,24 @@ import { StreamError } from "./errors.ts";
 export const UNDICI_WEBSOCKET_FILE = "undici/lib/web/websocket/websocket.js";
 
 type WebSocketClass = typeof UndiciWebSocket;
-let loading: Promise<WebSocketClass> | undefined;
+/** undici's `ping(ws, body?)`: sends a ping frame on an open WebSocket (the WHATWG API has none). */
+type Ping = (ws: UndiciWebSocket, body?: Buffer) => void;
+interface WebSocketParts {
+  WebSocket: WebSocketClass;
+  ping: Ping;
+}
+let loading: Promise<WebSocketParts> | undefined;
 
-/** Loads undici's WebSocket from `file`, or from undici's index when the file is not there. */
-export async function loadWebSocket(file: string = UNDICI_WEBSOCKET_FILE): Promise<WebSocketClass> {
+/** Loads undici's WebSocket (and `ping`) from `file`, or from undici's index when it is not there. */
+export async function loadWebSocket(file: string = UNDICI_WEBSOCKET_FILE): Promise<WebSocketParts> {
   try {
-    const mod = ((await import(file)) as { default: { WebSocket?: WebSocketClass } }).default;
-    if (typeof mod.WebSocket !== "function") throw new Error("not undici's layout");
-    return mod.WebSocket;
+    const mod = ((await import(file)) as { default: Partial<WebSocketParts> }).default;
+    if (typeof mod.WebSocket !== "function" || typeof mod.ping !== "function")
+      throw new Error("not undici's layout");
+    return { WebSocket: mod.WebSocket, ping: mod.ping };
   } catch {
-    return (await import("undici")).WebSocket;
+    const lib = await import("undici");
+    return { WebSocket: lib.WebSocket, ping: lib.ping };
   }
 }
 
@@ -102,7 +110,17 @@ export interface OpenOptions {
   signal?: AbortSignal | undefined;
   /** The limit for the handshake; 0 means none. */
   timeoutMs: number;
+  /** Ping interval; see {@link KEEPALIVE_MS}. 0 disables pings and the dead-connection check. */
+  keepAliveMs?: number | undefined;
 }
+
+/**
+ * client-go's keep-alive for exec, attach and port-forward WebSockets: a ping every 5 s, and the
+ * connection counts as lost when nothing (data or pong) has arrived for 12 intervals plus a
+ * second — a peer or middlebox that vanished without a FIN is noticed in about a minute instead
+ * of never. Time the reader spends paused (backpressure) does not count.
+ */
+export const KEEPALIVE_MS = 5000;
 
 /** Called for every received message, in order, then once on close. */
 export interface ConnectionHandlers {
@@ -145,11 +163,11 @@ export async function openConnection(
 ): Promise<Connection> {
   const { signal } = options;
   if (signal?.aborted) throw signal.reason;
-  const WebSocket = await raceSignal(loadWebSocketOnce(), signal);
+  const parts = await raceSignal(loadWebSocketOnce(), signal);
   const source = settings.credentials;
   let creds = source ? await raceSignal(source.credentials({ signal }), signal) : undefined;
   for (let attempt = 0; ; attempt++) {
-    const result = await handshake(WebSocket, settings, options, creds);
+    const result = await handshake(parts, settings, options, creds);
     if ("connection" in result) return result.connection;
     if (result.status === 401 && attempt === 0 && source?.onUnauthorized && creds) {
       source.onUnauthorized(creds);
@@ -166,7 +184,7 @@ export async function openConnection(
   }
 }
 
-function loadWebSocketOnce(): Promise<WebSocketClass> {
+function loadWebSocketOnce(): Promise<WebSocketParts> {
   loading ??= loadWebSocket();
   return loading;
 }
@@ -174,7 +192,7 @@ function loadWebSocketOnce(): Promise<WebSocketClass> {
 type HandshakeResult = { connection: Connection } | { error: unknown; status?: number };
 
 async function handshake(
-  WebSocket: WebSocketClass,
+  { WebSocket, ping }: WebSocketParts,
   settings: UpgradeSettings,
   options: OpenOptions,
   creds: Credentials | undefined,
@@ -210,7 +228,7 @@ async function handshake(
 
   // Messages can follow the 101 in the same packet: collect from the start.
   const early: Buffer[] = [];
-  let earlyClose: { code: number; wasClean: boolean; reason: string } | undefined;
+  let earlyClose: CloseInfo | undefined;
   let handlers: ConnectionHandlers | undefined;
   const onMessage = (ev: MessageEvent) => {
     const data = Buffer.from(ev.data as ArrayBuffer);
@@ -289,12 +307,36 @@ async function handshake(
     if (paused) socket?.pause();
   };
   socket?.on("resume", repause);
+
+  const keepAliveMs = options.keepAliveMs ?? KEEPALIVE_MS;
+  let lastRead = Date.now();
+  let silentFor: number | undefined;
+  const onData = () => {
+    lastRead = Date.now();
+  };
+  socket?.on("data", onData);
+  const keepAlive =
+    keepAliveMs > 0 && socket
+      ? setInterval(() => {
+          if (paused) lastRead = Date.now();
+          const silent = Date.now() - lastRead;
+          if (silent > keepAliveMs * 12 + 1000) {
+            silentFor = silent;
+            socket.destroy();
+            return;
+          }
+          ping(ws);
+        }, keepAliveMs)
+      : undefined;
+
   ws.addEventListener("close", (ev) => {
     closed = true;
     if (forceTimer) clearTimeout(forceTimer);
+    if (keepAlive) clearInterval(keepAlive);
     socket?.off("resume", repause);
+    socket?.off("data", onData);
     ws.removeEventListener("message", onMessage as (ev: Event) => void);
-    const info = { code: ev.code, wasClean: ev.wasClean, reason: ev.reason };
+    const info = { code: ev.code, wasClean: ev.wasClean, reason: ev.reason, silentFor };
     if (handlers) handlers.close(closeError(info, path));
     else earlyClose = info;
   });
@@ -344,10 +386,22 @@ async function handshake(
   return { connection };
 }
 
-function closeError(
-  info: { code: number; wasClean: boolean; reason: string },
-  path: string,
-): StreamError | undefined {
+interface CloseInfo {
+  code: number;
+  wasClean: boolean;
+  reason: string;
+  /** Set when the keep-alive gave up: how long nothing had arrived, in milliseconds. */
+  silentFor?: number | undefined;
+}
+
+function closeError(info: CloseInfo, path: string): StreamError | undefined {
+  if (info.silentFor !== undefined) {
+    return new StreamError(
+      "ERR_KUBEKIT_STREAM_LOST",
+      `the connection was lost: nothing arrived for ${info.silentFor} ms, not even an answer to a ping`,
+      { path },
+    );
+  }
   if (info.wasClean) return undefined;
   return new StreamError(
     "ERR_KUBEKIT_STREAM_LOST",

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
+import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import { existsSync } from "node:fs";
 import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { connect, createServer, type Server, type Socket } from "node:net";
@@ -40,6 +41,7 @@ import {
   portForward,
   StreamError,
 } from "../../src/streams/index.ts";
+import { FaultProxy } from "../chaos/harness.ts";
 import { testClient, testKubeconfig, testNamespace, uniqueName } from "../support/cluster.ts";
 import { clusterIsLocal, FakeKubelet, fakeKubeletBinary } from "../support/fakekubelet.ts";
 
@@ -508,6 +510,68 @@ describe("kubekit/streams through kube-apiserver to a fake kubelet", {
         return true;
       });
     });
+
+    test("keep-alive: pings go out and the API server answers them", T, async () => {
+      let pongs = 0;
+      const onPong = () => {
+        pongs++;
+      };
+      subscribe("undici:websocket:pong", onPong);
+      try {
+        const r = await exec(pods, POD, ["sleep", "1"], { container: "app", keepAliveMs: 100 });
+        assert.equal(r.exitCode, 0);
+        assert.ok(pongs >= 5, `${pongs} pongs in a second of pings every 100 ms`);
+        pongs = 0;
+        await exec(pods, POD, ["sleep", "1"], { container: "app", keepAliveMs: 0 });
+        assert.equal(pongs, 0, "keepAliveMs: 0 sends no pings");
+      } finally {
+        unsubscribe("undici:websocket:pong", onPong);
+      }
+    });
+
+    test(
+      "keep-alive: a connection that goes silent (no FIN, no RST) is declared lost",
+      T,
+      async () => {
+        const start = handles();
+        const config = client.config;
+        const proxy = new FaultProxy(new URL(config.server));
+        const proxied = new Client(
+          await loadConfig({
+            kubeconfig: testKubeconfig(),
+            env: {},
+            inCluster: false,
+            server: await proxy.listen(),
+            tlsServerName: "localhost",
+          }),
+          { qps: -1 },
+        );
+        try {
+          const s = await execStream(proxied.api(Pod).namespace(ns.name), POD, ["sleep", "60"], {
+            container: "app",
+            keepAliveMs: 100,
+          });
+          const t0 = Date.now();
+          const silent = proxy.silence(4_000);
+          await assert.rejects(s.done, (err) => {
+            assert.ok(err instanceof StreamError, String(err));
+            assert.equal(err.code, "ERR_KUBEKIT_STREAM_LOST");
+            assert.match(err.message, /nothing arrived for \d+ ms/);
+            return true;
+          });
+          const took = Date.now() - t0;
+          assert.ok(
+            took >= 2000 && took < 4000,
+            `declared lost after ${took} ms (12 × 100 ms + 1 s)`,
+          );
+          await silent;
+        } finally {
+          await proxied.close();
+          await proxy.close();
+        }
+        await assertNoLeaks(start);
+      },
+    );
 
     test("v4.channel.k8s.io, served by the kubelet's own WebSocket code", T, async () => {
       const r = await exec(pods, POD, ["sh", "-c", "echo four; echo e >&2; exit 3"], {
