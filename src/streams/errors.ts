@@ -8,12 +8,15 @@ import { KubekitError } from "../core/errors.ts";
  * - `ERR_KUBEKIT_STREAM_CLOSED`: `close()` ended the session before the remote side finished.
  * - `ERR_KUBEKIT_STREAM_NO_CONNECTION`: the client runs on a transport of its own (a test fake),
  *   which has no connection settings to open a WebSocket with.
+ * - `ERR_KUBEKIT_STREAM_TAR`: a copy (`copyToPod`, `copyFromPod`) failed: a tar entry that is
+ *   malformed, unsupported or would land outside the destination, or the remote tar's failure.
  */
 export type StreamErrorCode =
   | "ERR_KUBEKIT_STREAM_PROTOCOL"
   | "ERR_KUBEKIT_STREAM_LOST"
   | "ERR_KUBEKIT_STREAM_CLOSED"
-  | "ERR_KUBEKIT_STREAM_NO_CONNECTION";
+  | "ERR_KUBEKIT_STREAM_NO_CONNECTION"
+  | "ERR_KUBEKIT_STREAM_TAR";
 
 /** A stream (exec, attach, port-forward) that failed after, or apart from, the HTTP exchange. */
 export class StreamError extends KubekitError {

@@ -36,6 +36,7 @@
  * await fwd.close();
  * ```
  */
+export { type CopyOptions, copyFromPod, copyToPod } from "./cp.ts";
 export { PortForwardError, StreamError, type StreamErrorCode } from "./errors.ts";
 export {
   type AttachOptions,
