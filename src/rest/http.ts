@@ -86,10 +86,29 @@ interface NativeBody extends AsyncIterable<Uint8Array> {
   destroy?(err?: Error): void;
 }
 
+/**
+ * Output chunk sizes for gunzip. Node's zlib runs each output chunk as one thread-pool job, and
+ * its default of 16 KiB makes a 25 MB list ~1,600 round trips (a 2 MB one takes 10–13 ms to
+ * inflate instead of 3–4). Whole bodies inflate in 256 KiB chunks; streams (watches, whose
+ * initial events can be a whole list) in 64 KiB ones.
+ */
+const WHOLE_CHUNK = 256 * 1024;
+const STREAM_CHUNK = 64 * 1024;
+
+/** A whole gzip body, inflated as one job rather than chunk by chunk as it arrived. */
+function gunzipWhole(compressed: Buffer): Promise<Buffer> {
+  const zlib = process.getBuiltinModule("node:zlib");
+  return new Promise((resolve, reject) => {
+    zlib.gunzip(compressed, { chunkSize: WHOLE_CHUNK }, (err, out) =>
+      err ? reject(err) : resolve(out),
+    );
+  });
+}
+
 /** Wraps an undici body, gunzipping it when the server compressed it. */
 export function responseBody(source: NativeBody, encoding: string | undefined): ResponseBody {
   if (encoding === "gzip") {
-    const gunzip = process.getBuiltinModule("node:zlib").createGunzip();
+    const gunzip = process.getBuiltinModule("node:zlib").createGunzip({ chunkSize: STREAM_CHUNK });
     const piped = (async function* () {
       const input = (async () => {
         try {
@@ -109,10 +128,22 @@ export function responseBody(source: NativeBody, encoding: string | undefined): 
         gunzip.destroy();
       }
     })();
+    const whole = async () => {
+      try {
+        let compressed: Buffer;
+        if (source.bytes) {
+          const u = await source.bytes();
+          compressed = Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+        } else compressed = await readAll(source);
+        return await gunzipWhole(compressed);
+      } finally {
+        gunzip.destroy();
+      }
+    };
     return {
       [Symbol.asyncIterator]: () => piped[Symbol.asyncIterator](),
-      bytes: () => readAll(piped),
-      text: async () => (await readAll(piped)).toString("utf8"),
+      bytes: whole,
+      text: async () => (await whole()).toString("utf8"),
       dump: async () => {
         source.destroy?.();
         await piped.return(undefined);
