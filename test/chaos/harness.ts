@@ -13,6 +13,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { DeletedFinalStateUnknown, type SharedIndexInformer } from "../../src/cache/index.ts";
 import type { Api } from "../../src/client/api.ts";
 import type { KubernetesObject } from "../../src/core/meta.ts";
+import { handles } from "../support/leaks.ts";
 
 /** A TCP proxy to the API server that a test can silence (no FIN, no RST) or cut. */
 export class FaultProxy {
@@ -257,14 +258,7 @@ export async function verify<T extends KubernetesObject>(
   return { ok: problems.length === 0, problems, cacheSize: informer.indexer.size };
 }
 
-/** Open sockets and timers, for a before/after leak check. */
-export function handles(): { sockets: number; timers: number } {
-  const info = process.getActiveResourcesInfo();
-  return {
-    sockets: info.filter((r) => r === "TCPSocketWrap" || r === "TLSWrap").length,
-    timers: info.filter((r) => r === "Timeout").length,
-  };
-}
+export { handles };
 
 export interface ChaosPlan {
   kills: number;

@@ -27,6 +27,7 @@ import type { Client } from "../../src/client/index.ts";
 import { copyFromPod, copyToPod, logs, StreamError } from "../../src/streams/index.ts";
 import { testClient, testKubeconfig, testNamespace } from "../support/cluster.ts";
 import { clusterIsLocal, FakeKubelet, fakeKubeletBinary } from "../support/fakekubelet.ts";
+import { assertNoLeaks, handles } from "../support/leaks.ts";
 
 const local = await clusterIsLocal(testKubeconfig());
 const binary = local ? await fakeKubeletBinary() : undefined;
@@ -39,24 +40,6 @@ let work: string;
 /** The container's working directory, where relative remote paths land. */
 let root: string;
 const POD = "files";
-
-function handles(): { sockets: number; timers: number } {
-  const info = process.getActiveResourcesInfo();
-  return {
-    sockets: info.filter((r) => r === "TCPSocketWrap" || r === "TLSWrap").length,
-    timers: info.filter((r) => r === "Timeout").length,
-  };
-}
-
-async function assertNoLeaks(start: { sockets: number; timers: number }): Promise<void> {
-  let now = handles();
-  for (let i = 0; i < 50 && (now.sockets > start.sockets || now.timers > start.timers); i++) {
-    await sleep(100);
-    now = handles();
-  }
-  assert.ok(now.sockets <= start.sockets, `sockets: ${start.sockets} before, ${now.sockets} after`);
-  assert.ok(now.timers <= start.timers, `timers: ${start.timers} before, ${now.timers} after`);
-}
 
 const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 

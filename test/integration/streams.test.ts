@@ -44,6 +44,7 @@ import {
 import { FaultProxy } from "../chaos/harness.ts";
 import { testClient, testKubeconfig, testNamespace, uniqueName } from "../support/cluster.ts";
 import { clusterIsLocal, FakeKubelet, fakeKubeletBinary } from "../support/fakekubelet.ts";
+import { assertNoLeaks, handles } from "../support/leaks.ts";
 
 // The fake kubelet listens on this host's loopback, which only kubekit's own control plane reaches.
 const local = await clusterIsLocal(testKubeconfig());
@@ -59,26 +60,6 @@ let pods: Api<Pod, true>;
 let echo: { port: number; server: Server };
 /** The pod every test uses; its containers are set up in `before`. */
 const POD = "web";
-
-/** Open sockets and timers, for a before/after leak check (as test/chaos/harness.ts). */
-function handles(): { sockets: number; timers: number } {
-  const info = process.getActiveResourcesInfo();
-  return {
-    sockets: info.filter((r) => r === "TCPSocketWrap" || r === "TLSWrap").length,
-    timers: info.filter((r) => r === "Timeout").length,
-  };
-}
-
-/** Waits (briefly: sockets close asynchronously) for the counts to fall back to `start`'s. */
-async function assertNoLeaks(start: { sockets: number; timers: number }): Promise<void> {
-  let now = handles();
-  for (let i = 0; i < 50 && (now.sockets > start.sockets || now.timers > start.timers); i++) {
-    await sleep(100);
-    now = handles();
-  }
-  assert.ok(now.sockets <= start.sockets, `sockets: ${start.sockets} before, ${now.sockets} after`);
-  assert.ok(now.timers <= start.timers, `timers: ${start.timers} before, ${now.timers} after`);
-}
 
 function kubectl(
   args: string[],
