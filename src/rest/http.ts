@@ -105,11 +105,21 @@ function gunzipWhole(compressed: Buffer): Promise<Buffer> {
   });
 }
 
+/** The whole body as one buffer, through the source's own `bytes()` when it has one. */
+async function sourceBytes(source: NativeBody): Promise<Buffer> {
+  if (!source.bytes) return readAll(source);
+  const u = await source.bytes();
+  return Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+}
+
 /** Wraps an undici body, gunzipping it when the server compressed it. */
 export function responseBody(source: NativeBody, encoding: string | undefined): ResponseBody {
   if (encoding === "gzip") {
-    const gunzip = process.getBuiltinModule("node:zlib").createGunzip({ chunkSize: STREAM_CHUNK });
+    // The inflating stream exists only once the body is iterated: a list read whole never needs it.
     const piped = (async function* () {
+      const gunzip = process.getBuiltinModule("node:zlib").createGunzip({
+        chunkSize: STREAM_CHUNK,
+      });
       const input = (async () => {
         try {
           for await (const chunk of source) {
@@ -128,18 +138,7 @@ export function responseBody(source: NativeBody, encoding: string | undefined): 
         gunzip.destroy();
       }
     })();
-    const whole = async () => {
-      try {
-        let compressed: Buffer;
-        if (source.bytes) {
-          const u = await source.bytes();
-          compressed = Buffer.from(u.buffer, u.byteOffset, u.byteLength);
-        } else compressed = await readAll(source);
-        return await gunzipWhole(compressed);
-      } finally {
-        gunzip.destroy();
-      }
-    };
+    const whole = async () => gunzipWhole(await sourceBytes(source));
     return {
       [Symbol.asyncIterator]: () => piped[Symbol.asyncIterator](),
       bytes: whole,
@@ -152,13 +151,7 @@ export function responseBody(source: NativeBody, encoding: string | undefined): 
   }
   return {
     [Symbol.asyncIterator]: () => source[Symbol.asyncIterator](),
-    bytes: async () => {
-      if (source.bytes) {
-        const u = await source.bytes();
-        return Buffer.from(u.buffer, u.byteOffset, u.byteLength);
-      }
-      return readAll(source);
-    },
+    bytes: () => sourceBytes(source),
     text: async () => (source.text ? source.text() : (await readAll(source)).toString("utf8")),
     dump: async () => {
       if (source.dump) await source.dump();
